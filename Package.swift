@@ -1,0 +1,56 @@
+// swift-tools-version:6.2
+//
+// The module layers follow DESIGN §8: a pure core, thin system wrappers, feature
+// modules, CLI plumbing, command definitions, and one ≤10-line entry point per tool.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
+]
+
+/// Every tool, by its installed name and the folder of its entry point.
+let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt"]
+
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "osmoda",
+    products: tools.map { .executable(name: $0, targets: [$0]) } + [
+        .executable(name: "osmoda-tools", targets: ["osmoda-tools"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "OsmodaCore", swiftSettings: strict),
+        .target(name: "OsmodaSystem", dependencies: ["OsmodaCore", "COpenSSL"], swiftSettings: strict),
+        .target(name: "OsmodaCLI", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
+        .target(name: "OsmodaHealth", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
+        .target(name: "OsmodaQuery", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
+        .target(name: "OsmodaCheck", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
+        .target(
+            name: "OsmodaCommands",
+            dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck", argumentParser],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "OsmodaDocs",
+            dependencies: ["OsmodaCommands", argumentParser],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "osmoda-tools", dependencies: ["OsmodaCommands"], swiftSettings: strict),
+        .executableTarget(name: "osmoda-gendocs", dependencies: ["OsmodaDocs"], swiftSettings: strict),
+        .target(name: "OsmodaTestSupport", dependencies: ["OsmodaCore", "OsmodaSystem"], path: "Tests/OsmodaTestSupport", swiftSettings: strict),
+        .testTarget(name: "OsmodaCoreTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaSystemTests", dependencies: ["OsmodaSystem", "OsmodaHealth", "OsmodaQuery", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaCheckTests", dependencies: ["OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaDocsTests", dependencies: ["OsmodaDocs", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
+    ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
+)

@@ -1,0 +1,126 @@
+/// A JSON value as the reader produces it and the writer consumes it.
+///
+/// Integers that fit `Int64` stay exact (`.int`); every other number is a `.double`.
+/// Objects keep their keys in input order, duplicates included: lookups take the
+/// last occurrence, as jq does.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// The value as a `Double`, for numbers only.
+    @inlinable
+    public var number: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+
+    /// jq's truthiness: everything but `false` and `null` is true.
+    @inlinable
+    public var isTruthy: Bool {
+        switch self {
+        case .null: return false
+        case .bool(let b): return b
+        default: return true
+        }
+    }
+
+    /// The jq-style name of the value's type, for messages.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .int, .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    /// Structural equality where `1` and `1.0` are the same number.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.int(let a), .int(let b)): return a == b
+        case (.int, .double), (.double, .int), (.double, .double):
+            return lhs.number == rhs.number
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)): return a == b
+        default: return false
+        }
+    }
+
+    /// Member access for objects; `nil` for a missing key or a non-object.
+    @inlinable
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+}
+
+/// An ordered JSON object.
+public struct JSONObject: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
+        public var key: String
+        public var value: JSONValue
+        @inlinable public init(key: String, value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public var members: [Member]
+
+    @inlinable
+    public init(_ members: [Member] = []) { self.members = members }
+
+    @inlinable
+    public init(_ pairs: KeyValuePairs<String, JSONValue>) {
+        self.members = pairs.map { Member(key: $0.key, value: $0.value) }
+    }
+
+    /// The last value stored under `key`.
+    @inlinable
+    public subscript(key: String) -> JSONValue? {
+        get {
+            var i = members.count
+            while i > 0 {
+                i -= 1
+                if members[i].key == key { return members[i].value }
+            }
+            return nil
+        }
+        set {
+            if let i = members.lastIndex(where: { $0.key == key }) {
+                if let newValue { members[i].value = newValue } else { members.remove(at: i) }
+            } else if let newValue {
+                members.append(Member(key: key, value: newValue))
+            }
+        }
+    }
+
+    @inlinable public var keys: [String] { members.map(\.key) }
+    @inlinable public var isEmpty: Bool { members.isEmpty }
+
+    @inlinable
+    public mutating func append(_ key: String, _ value: JSONValue) {
+        members.append(Member(key: key, value: value))
+    }
+
+    /// Equality as a set of (last-wins) key/value pairs, ignoring order.
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        let lk = Set(lhs.keys), rk = Set(rhs.keys)
+        guard lk == rk else { return false }
+        for k in lk where lhs[k] != rhs[k] { return false }
+        return true
+    }
+}
