@@ -69,6 +69,9 @@ enum Compiler {
                 }
             }
         case .pipe(let a, let b):
+            // `x | not` means `not x`, so a missing `x` gives true, as jq's null does.
+            if case .not(.identity) = b { return try fn(.not(a)) }
+            if case .call("not", let args, _) = b, args.isEmpty { return try fn(.not(a)) }
             let fa = try fn(a), fb = try fn(b)
             return { input in
                 guard let v = fa(input) else { return nil }
@@ -132,7 +135,7 @@ enum Compiler {
         case (.int(let a), .int(let b)): return a < b ? -1 : (a == b ? 0 : 1)
         case (.string(let a), .string(let b)):
             // UTF-8 byte order, which is Unicode scalar order.
-            return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : (a == b ? 0 : 1)
+            return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : (a.utf8.elementsEqual(b.utf8) ? 0 : 1)
         default:
             guard let a = x.number, let b = y.number else { return nil }
             return a < b ? -1 : (a == b ? 0 : 1)
@@ -236,7 +239,7 @@ enum Compiler {
         case "length":
             return { input in
                 switch input {
-                case .string(let s): return .int(Int64(s.count))
+                case .string(let s): return .int(Int64(s.unicodeScalars.count))
                 case .array(let a): return .int(Int64(a.count))
                 case .object(let o): return .int(Int64(Set(o.keys).count))
                 case .null: return .int(0)

@@ -135,7 +135,7 @@ public struct JSONReader {
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
         default: throw JSONError("unexpected \(describeByte(at: pos)), expected a value", at: pos)
         }
     }
@@ -290,7 +290,8 @@ public struct JSONReader {
             guard let scalar = Unicode.Scalar(hi) else { throw JSONError("lone surrogate in \\u escape", at: start) }
             return scalar
         default:
-            throw JSONError("invalid escape '\\\(Character(Unicode.Scalar(c)))'", at: start)
+            let shown = c >= 0x21 && c < 0x7F ? "'\\\(Character(Unicode.Scalar(c)))'" : "before byte 0x\(String(c, radix: 16, uppercase: true))"
+            throw JSONError("invalid escape \(shown)", at: start)
         }
     }
 
@@ -400,26 +401,42 @@ public struct JSONReader {
         let start = pos
         let integer = try scanNumber()
         let text = UnsafeBufferPointer(rebasing: bytes[start..<pos])
-        if integer && text.count <= 19 {
-            var neg = false
-            var i = 0
-            if text[0] == UInt8(ascii: "-") { neg = true; i = 1 }
+        if integer {
+            let neg = text[0] == UInt8(ascii: "-")
+            // Accumulate towards the sign so Int64.min fits; overflow falls back to Double.
             var v: Int64 = 0
             var overflow = false
-            while i < text.count {
+            for i in (neg ? 1 : 0)..<text.count {
+                let d = Int64(text[i] - 0x30)
                 let (m, o1) = v.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(Int64(text[i] - 0x30))
+                let (a, o2) = neg ? m.subtractingReportingOverflow(d) : m.addingReportingOverflow(d)
                 if o1 || o2 { overflow = true; break }
                 v = a
-                i += 1
             }
-            if !overflow { return .int(neg ? -v : v) }
+            if !overflow { return .int(v) }
         }
+        return .double(try finiteDouble(text, at: start))
+    }
+
+    /// The number's value as a `Double`; refuses one that overflows.
+    func finiteDouble(_ text: UnsafeBufferPointer<UInt8>, at start: Int) throws(JSONError) -> Double {
         guard let d = Double(String(decoding: text, as: UTF8.self)), d.isFinite else {
             throw JSONError("number out of range", at: start)
         }
-        if integer, d >= -9.2e18, d <= 9.2e18 { return .int(Int64(d)) }
-        return .double(d)
+        return d
+    }
+
+    /// Validates a number that is skipped, range included, without building it.
+    mutating func skipNumber() throws(JSONError) {
+        let start = pos
+        let integer = try scanNumber()
+        // Only an exponent or a very long mantissa can overflow a Double.
+        if !integer || pos - start > 300 {
+            let text = UnsafeBufferPointer(rebasing: bytes[start..<pos])
+            var hasExponent = !integer
+            if !integer { hasExponent = text.contains(UInt8(ascii: "e")) || text.contains(UInt8(ascii: "E")) }
+            if hasExponent || text.count > 300 { _ = try finiteDouble(text, at: start) }
+        }
     }
 }
 
@@ -439,7 +456,7 @@ public struct KeyProjection: Sendable {
 
     @inlinable var isNone: Bool { keys.isEmpty }
 
-    @inlinable func contains(_ k: String) -> Bool { names.contains(k) }
+    @inlinable func contains(_ k: String) -> Bool { names.contains { $0.utf8.elementsEqual(k.utf8) } }
 
     @inlinable
     func match(_ raw: UnsafeBufferPointer<UInt8>) -> String? {

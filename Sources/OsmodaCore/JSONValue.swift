@@ -44,7 +44,8 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// Structural equality where `1` and `1.0` are the same number.
+    /// Structural equality where `1` and `1.0` are the same number, and strings are
+    /// equal only byte for byte (no Unicode normalisation, as in jq).
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
@@ -52,7 +53,7 @@ public enum JSONValue: Sendable, Equatable {
         case (.int(let a), .int(let b)): return a == b
         case (.int, .double), (.double, .int), (.double, .double):
             return lhs.number == rhs.number
-        case (.string(let a), .string(let b)): return a == b
+        case (.string(let a), .string(let b)): return a.utf8.elementsEqual(b.utf8)
         case (.array(let a), .array(let b)): return a == b
         case (.object(let a), .object(let b)): return a == b
         default: return false
@@ -95,12 +96,12 @@ public struct JSONObject: Sendable, Equatable {
             var i = members.count
             while i > 0 {
                 i -= 1
-                if members[i].key == key { return members[i].value }
+                if members[i].key.utf8.elementsEqual(key.utf8) { return members[i].value }
             }
             return nil
         }
         set {
-            if let i = members.lastIndex(where: { $0.key == key }) {
+            if let i = members.lastIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
                 if let newValue { members[i].value = newValue } else { members.remove(at: i) }
             } else if let newValue {
                 members.append(Member(key: key, value: newValue))

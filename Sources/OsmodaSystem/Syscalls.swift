@@ -62,6 +62,11 @@ public enum Sys {
         }
     }
 
+    /// Writes a whole byte array, looping over short writes.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemError) {
+        try bytes.withUnsafeBytes { b in Result { () throws(SystemError) in try writeAll(fd, b) } }.get()
+    }
+
     /// Reads a whole file; `limit` bounds how much is read (the rest is an error).
     public static func readFile(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
         let fd = try open(path, O_RDONLY)
@@ -69,7 +74,7 @@ public enum Sys {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            let n = try chunk.withUnsafeMutableBytes { (b) throws(SystemError) -> Int in try read(fd, into: b) }
+            let n = try chunk.withUnsafeMutableBytes { b in Result { () throws(SystemError) -> Int in try read(fd, into: b) } }.get()
             if n == 0 { return out }
             out.append(contentsOf: chunk[0..<n])
             if out.count > limit { throw SystemError("read", code: EFBIG, subject: path) }
@@ -102,7 +107,7 @@ public enum Sys {
     /// CPU time used by this process (user + system), from `getrusage(RUSAGE_SELF)`, in µs.
     public static func processCPUMicros() -> UInt64 {
         var ru = rusage()
-        getrusage(RUSAGE_SELF, &ru)
+        getrusage(RUSAGE_SELF.rawValue, &ru)
         return UInt64(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1_000_000 + UInt64(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec)
     }
 

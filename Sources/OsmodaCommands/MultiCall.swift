@@ -1,0 +1,84 @@
+import ArgumentParser
+import OsmodaCLI
+
+/// A tool as it is installed and documented.
+public struct ToolEntry: Sendable {
+    public var name: String
+    public var command: any ParsableCommand.Type
+    /// The exit statuses the tool can return, for its man page.
+    public var exitStatuses: [ExitStatus]
+    /// Tool-specific meanings of statuses, where the generic summary is not enough.
+    public var meanings: [ExitStatus: String]
+    public var seeAlso: [String]
+
+    public func exitMeaning(_ s: ExitStatus) -> String { meanings[s] ?? s.summary.prefix(1).uppercased() + s.summary.dropFirst() + "." }
+}
+
+/// Every tool, by the name it is installed under.
+public let allTools: [ToolEntry] = [
+    ToolEntry(name: "osmoda-health", command: HealthCommand.self,
+              exitStatuses: [.success, .usage, .ioError],
+              meanings: [.success: "The samples were written."],
+              seeAlso: ["osmoda-fmt(1)", "osmoda-where(1)"]),
+    ToolEntry(name: "osmoda-query", command: QueryCommand.self,
+              exitStatuses: [.success, .usage, .unavailable, .ioError],
+              meanings: [.usage: "A usage error, such as an unknown table.",
+                         .unavailable: "The table's source is unavailable, such as services on a host where systemd is not running."],
+              seeAlso: ["osmoda-fmt(1)", "osmoda-where(1)"]),
+    ToolEntry(name: "osmoda-check", command: CheckCommand.self,
+              exitStatuses: [.success, .no, .usage, .dataError, .noInput, .ioError],
+              meanings: [.success: "Every probe passed (in one-shot mode and in the last round with --count).",
+                         .no: "At least one probe failed.",
+                         .dataError: "The probe file is malformed: bad JSON, an unknown field, a wrong type.",
+                         .noInput: "The probe file cannot be read."],
+              seeAlso: ["osmoda-fmt(1)", "osmoda-where(1)"]),
+    ToolEntry(name: "osmoda-where", command: WhereCommand.self,
+              exitStatuses: [.success, .usage, .dataError, .noInput, .ioError],
+              meanings: [.success: "Every line was read; matching or not, this is success.",
+                         .usage: "A usage error, such as an expression that does not compile.",
+                         .dataError: "Bad lines were skipped (or, with --strict, the first one stopped the run)."],
+              seeAlso: ["osmoda-expr(7)", "osmoda-fmt(1)"]),
+    ToolEntry(name: "osmoda-fmt", command: FmtCommand.self,
+              exitStatuses: [.success, .usage, .dataError, .noInput, .ioError],
+              meanings: [.dataError: "Bad lines were skipped (or, with --strict, the first one stopped the run)."],
+              seeAlso: ["osmoda-where(1)"]),
+]
+
+/// Dispatches on the name the binary was called by, busybox-style (ADR 0001).
+///
+/// `osmoda-tools health …` works too, for a binary that has no links yet.
+public enum MultiCall {
+    public static func main(_ argv: [String]) -> Never {
+        let called = argv.first.map { String($0.split(separator: "/").last ?? "") } ?? ""
+        var args = Array(argv.dropFirst())
+        var name = called
+        let names = allTools.map(\.name).joined(separator: ", ")
+        if allTools.first(where: { $0.name == called }) == nil {
+            // Called as osmoda-tools: the first argument names the tool.
+            guard let first = args.first, !first.hasPrefix("-") else {
+                let asked = args.first ?? ""
+                if asked == "--version" { printTo(1, "osmoda-tools (osmoda) \(osmodaVersion)\n"); exit(0) }
+                let usage = "usage: osmoda-tools TOOL [ARGS...], or call this binary as one of its links\ntools: \(names)\n"
+                if asked == "--help" || asked == "-h" { printTo(1, usage); exit(0) }
+                printTo(2, "osmoda-tools: error: no tool named\n" + usage)
+                exit(64)
+            }
+            name = first.hasPrefix("osmoda-") ? first : "osmoda-" + first
+            args.removeFirst()
+        }
+        guard let tool = allTools.first(where: { $0.name == name }) else {
+            printTo(2, "osmoda-tools: error: unknown tool '\(name)'; this binary provides \(names)\n")
+            exit(64)
+        }
+        ToolMain.run(tool.command, args)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func printTo(_ fd: Int32, _ s: String) {
+    var bytes = Array(s.utf8)
+    _ = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
+}

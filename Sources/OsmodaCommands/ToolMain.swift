@@ -1,0 +1,36 @@
+import ArgumentParser
+import OsmodaCLI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a tool's command, reporting usage errors as `prog: error: …` (CONVENTIONS 9)
+/// followed by the usage line, instead of ArgumentParser's full help.
+public enum ToolMain {
+    public static func run(_ command: any ParsableCommand.Type, _ arguments: [String]? = nil) -> Never {
+        let args = arguments ?? Array(CommandLine.arguments.dropFirst())
+        let name = command.configuration.commandName ?? "osmoda"
+        do {
+            var parsed = try command.parseAsRoot(args)
+            try parsed.run()
+            exit(0)
+        } catch {
+            let code = command.exitCode(for: error)
+            if let e = error as? ExitCode {
+                exit(e.rawValue)
+            }
+            if code == .success {
+                // --help, --version, completion scripts: the message is the output.
+                printTo(1, command.fullMessage(for: error) + "\n")
+                exit(0)
+            }
+            var message = command.message(for: error)
+            if let first = message.first, first.isUppercase, !(message.dropFirst().first?.isUppercase ?? false) {
+                message = first.lowercased() + message.dropFirst()
+            }
+            if message.hasPrefix("error: ") { message.removeFirst("error: ".count) }
+            printTo(2, "\(name): error: \(message)\nusage: \(command.usageString())\nSee '\(name) --help'.\n")
+            exit(code.rawValue == ExitCode.validationFailure.rawValue ? ExitStatus.usage.rawValue : code.rawValue)
+        }
+    }
+}
