@@ -96,6 +96,9 @@ package enum HealthParsers {
                 if let c = s.current, c &- 0x30 < 10 {
                     guard let n = s.unsigned() else { s.skipLine(); continue }
                     cpu = Int(clamping: n)
+                } else if s.current != 0x20 {
+                    s.skipLine()
+                    continue
                 }
                 var t = CPUTicks()
                 t.user = s.unsigned() ?? 0

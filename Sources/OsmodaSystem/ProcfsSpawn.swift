@@ -105,17 +105,30 @@ public enum CommandCapture {
             }
             if failure != nil { break }
         }
-        if failure != nil { _ = kill(pid, SIGKILL) }
-        let status = reap(pid)
-        if let failure { throw failure }
-        return CapturedOutput(termination: status, stdout: stdout, stderr: stderr)
+        if failure == nil {
+            // The pipes are closed, but the child may not have exited (it closed
+            // them itself): wait for it within the same deadline.
+            if let status = reap(pid, deadline: deadline) {
+                return CapturedOutput(termination: status, stdout: stdout, stderr: stderr)
+            }
+            failure = SystemError("run", code: ETIMEDOUT, subject: program)
+        }
+        _ = kill(pid, SIGKILL)
+        _ = reap(pid, deadline: nil)
+        throw failure ?? SystemError("run", code: EIO, subject: program)
     }
 
-    /// Makes a pipe with `pipe(2)` and marks both ends close-on-exec with `fcntl(2)`.
-    /// (`pipe2` is not visible through the Glibc module; the gap between the two calls
-    /// matters only if another thread spawns at that moment, and then only leaks a
-    /// descriptor into that child.)
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+
+    /// `pipe2(2)`, which the Glibc module does not show (it is a GNU extension), found
+    /// with `dlsym(3)` in the default namespace (`RTLD_DEFAULT` is a null handle).
+    private static let pipe2Function: Pipe2? = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+
+    /// Makes a close-on-exec pipe: with `pipe2(O_CLOEXEC)`, or where that is missing
+    /// with `pipe(2)` then `fcntl(2)`, whose gap can leak the descriptors into a child
+    /// that another thread spawns at that moment.
     private static func makePipe(_ fds: inout [Int32]) -> Bool {
+        if let pipe2Function { return pipe2Function(&fds, O_CLOEXEC) == 0 }
         guard pipe(&fds) == 0 else { return false }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
@@ -153,11 +166,21 @@ public enum CommandCapture {
         return pid
     }
 
-    /// Waits for the child with `waitpid(2)`, retrying `EINTR`.
-    private static func reap(_ pid: pid_t) -> CapturedOutput.Termination {
+    /// Waits for the child with `waitpid(2)`, retrying `EINTR`; `nil` when it is
+    /// still running at `deadline` (checked every few milliseconds).
+    private static func reap(_ pid: pid_t, deadline: UInt64?) -> CapturedOutput.Termination? {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return .exited(-1) }
+        var pauseMs: Int64 = 1
+        while true {
+            let r = waitpid(pid, &status, deadline == nil ? 0 : WNOHANG)
+            if r == pid { break }
+            if r < 0 {
+                if errno == EINTR { continue }
+                return .exited(-1)
+            }
+            if let deadline, Sys.monotonicNanos() >= deadline { return nil }
+            Sys.sleep(milliseconds: pauseMs)
+            pauseMs = min(pauseMs * 2, 20)
         }
         // The W* macros are not imported into Swift; these are their glibc definitions.
         let signal = status & 0x7F

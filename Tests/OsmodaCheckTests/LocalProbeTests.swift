@@ -178,7 +178,7 @@ private func command(_ argv: [String], expectExit: Int = 0, timeoutMs: Int = 500
         let alive = run(ProbeSpec(name: "p", probe: .process(.init(match: .pidfile(mine)))))
         #expect(alive.ok && alive.pid == Int(getpid()) && alive.detail == "running: pid \(getpid())")
 
-        let dead = try Spawn.run(SpawnOptions(argv: ["/bin/true"], timeoutMs: 5000)).pid
+        let dead = try Spawn.run(SpawnOptions(argv: ["true"], timeoutMs: 5000)).pid
         let gone = try dir.write("gone.pid", "\(dead)")
         let r = run(ProbeSpec(name: "p", probe: .process(.init(match: .pidfile(gone)))))
         #expect(!r.ok && r.detail == "pid \(dead) from '\(gone)' is not running")

@@ -186,7 +186,7 @@ private func refusal(_ json: String) -> String? {
         #expect(message("tcp", "db:99999") == "--tcp 'db:99999': field 'port': expected an integer in 1...65535")
         #expect(message("disk", "/") == "--disk '/': expected PATH:MAX_USED_PCT")
         #expect(message("disk", "/:101") == "--disk '/:101': field 'max_used_pct': expected a number in 0...100")
-        #expect(message("command", "/bin/true") == "--command '/bin/true': expected a JSON array of strings: XX")
+        #expect(message("command", "/bin/true") == "--command '/bin/true': expected a JSON array of strings: column 1: unexpected '/', expected a value")
         #expect(message("command", #"{"a":1}"#) == #"--command '{"a":1}': field 'argv': expected a non-empty array of strings, found object"#)
         #expect(message("http", "example.org") == "--http 'example.org': field 'url': expected an http:// or https:// URL")
         #expect(message("ping", "x") == "--ping: not a probe flag")

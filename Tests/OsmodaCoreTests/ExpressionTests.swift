@@ -159,8 +159,8 @@ struct ExpressionTests {
         MatchCase("not (.missing != 1)", true),
         MatchCase("not (.missing > 1)", true),
         MatchCase("not .missing", true),
-        // A pipe from missing stays missing, so `not` never runs (jq would say true).
-        MatchCase(".missing | not", false),
+        MatchCase(".missing | not", true),
+        MatchCase(".a.x | not", true),
 
         // Ordering across types is false both ways.
         MatchCase(".s > 1", false),
@@ -392,6 +392,7 @@ struct ExpressionTests {
         ValueCase("exists(.a.x)", .bool(false)),
         ValueCase(".s | length", .int(5)),
         ValueCase("\"日本\" | length", .int(2)),
+        ValueCase("\"e\\u0301😀\" | length", .int(3)),
         ValueCase(".d | length", .double(2.5)),
         ValueCase(".neg | length", .int(3)),
         ValueCase(".t | length", nil),

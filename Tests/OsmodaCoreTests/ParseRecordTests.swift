@@ -93,6 +93,8 @@ struct ParseRecordTests {
         SkippedBreakage(#"{"a":1,"skip":1.}"#, column: 17, "expected a digit after '.'"),
         SkippedBreakage(#"{"a":1,"skip":1e999}"#, column: 15, "number out of range"),
         SkippedBreakage(#"{"a":1,"skip":[-1e400]}"#, column: 16, "number out of range"),
+        SkippedBreakage(#"{"a":1,"skip":1"# + String(repeating: "0", count: 400) + "}", column: 15, "number out of range"),
+        SkippedBreakage(#"{"a":1,"skip":-1"# + String(repeating: "0", count: 309) + ".5}", column: 15, "number out of range"),
         SkippedBreakage(#"{"a":1,"skip":[1 2]}"#, column: 18, "expected ',' or ']' in array, found '2'"),
         SkippedBreakage(#"{"a":1,"skip":[1,]}"#, column: 18, "unexpected ']', expected a value"),
         SkippedBreakage(#"{"a":1,"skip":{"k" 1}}"#, column: 20, "expected ':' after key, found '1'"),
@@ -122,6 +124,21 @@ struct ParseRecordTests {
         }
         // parse gives the same error as parseRecord.
         #expect(parseResult(c.line).error == JSONError(c.message, at: c.column - 1))
+    }
+
+    @Test("long numbers within range in a skipped member are accepted", arguments: [
+        "1" + String(repeating: "0", count: 305),
+        "-1" + String(repeating: "0", count: 307) + ".25",
+        "0." + String(repeating: "0", count: 400) + "1",
+        "1" + String(repeating: "0", count: 400) + "e-400",
+        "123e-100000",
+        "9223372036854775808",
+    ])
+    func skippedLongNumbers(_ number: String) throws {
+        let line = #"{"a":1,"skip":"# + number + "}"
+        for (name, projection) in Self.projections {
+            #expect(recordResult(line, projecting: projection).value != nil, "projection \(name)")
+        }
     }
 
     @Test("nesting up to the limit in a skipped member is accepted")

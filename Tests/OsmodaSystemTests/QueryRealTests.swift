@@ -153,6 +153,14 @@ import Testing
         #expect(Sys.monotonicNanos() - start < 4_000_000_000, "killed, not waited for")
     }
 
+    @Test func aChildThatClosesItsOutputStillTimesOut() throws {
+        let start = Sys.monotonicNanos()
+        #expect(throws: SystemError("run", code: ETIMEDOUT, subject: "/bin/sh")) {
+            try CommandCapture.run(["/bin/sh", "-c", "exec >&- 2>&-; sleep 5"], timeoutMilliseconds: 200)
+        }
+        #expect(Sys.monotonicNanos() - start < 4_000_000_000)
+    }
+
     @Test func missingProgram() throws {
         #expect(throws: SystemError("posix_spawnp", code: ENOENT, subject: "/nonexistent/osmoda-test")) {
             try CommandCapture.run(["/nonexistent/osmoda-test"])

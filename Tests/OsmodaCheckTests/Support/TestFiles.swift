@@ -28,7 +28,7 @@ struct TempDirectory {
     }
 
     func remove() {
-        _ = try? Spawn.run(SpawnOptions(argv: ["/bin/rm", "-rf", path], timeoutMs: 10_000))
+        _ = try? Spawn.run(SpawnOptions(argv: ["rm", "-rf", path], timeoutMs: 10_000))
     }
 }
 
