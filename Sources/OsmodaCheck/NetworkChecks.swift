@@ -90,8 +90,13 @@ extension Probe.Cert {
         r.notAfter = info.notAfter.rfc3339
         r.verified = verification.isTrusted
         r.ok = days >= minDays
-        var detail = days < 0 ? "expired \(Format.count(-days, "day", "days")) ago" : "\(Format.count(days, "day", "days")) left"
-        if !r.ok { detail += ", need \(minDays)" }
+        var detail: String
+        if info.secondsLeft < 0 {
+            detail = "expired at \(info.notAfter.rfc3339)"
+        } else {
+            detail = "\(Format.count(days, "day", "days")) left"
+            if !r.ok { detail += ", need \(minDays)" }
+        }
         if case .untrusted(let reason) = verification { detail += " (untrusted: \(reason))" }
         r.detail = detail
     }

@@ -176,7 +176,10 @@ struct Lexer {
                 while pos < bytes.count, Lexer.isIdent(bytes[pos]) { pos += 1 }
                 return (.ident(String(decoding: bytes[s..<pos], as: UTF8.self)), col)
             }
-            let scalarText = String(decoding: bytes[pos..<min(bytes.count, pos + 1)], as: UTF8.self)
+            // Show the whole character, not its first byte.
+            var end = pos + 1
+            while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }
+            let scalarText = String(decoding: bytes[pos..<end], as: UTF8.self)
             throw ExpressionError("unexpected character '\(scalarText)'", column: col)
         }
     }

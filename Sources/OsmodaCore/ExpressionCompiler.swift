@@ -153,7 +153,9 @@ enum Compiler {
             case .mul: let (r, o) = a.multipliedReportingOverflow(by: b); return o ? .double(Double(a) * Double(b)) : .int(r)
             case .div:
                 guard b != 0 else { return nil }
-                return a % b == 0 && !(a == Int64.min && b == -1) ? .int(a / b) : .double(Double(a) / Double(b))
+                // Int64.min / -1 overflows (and traps in `%`): it is a double.
+                if a == Int64.min && b == -1 { return .double(-Double(a)) }
+                return a % b == 0 ? .int(a / b) : .double(Double(a) / Double(b))
             case .mod:
                 guard b != 0, !(a == Int64.min && b == -1) else { return nil }
                 return .int(a % b)
@@ -241,7 +243,7 @@ enum Compiler {
                 switch input {
                 case .string(let s): return .int(Int64(s.unicodeScalars.count))
                 case .array(let a): return .int(Int64(a.count))
-                case .object(let o): return .int(Int64(Set(o.keys).count))
+                case .object(let o): return .int(Int64(Set(o.keys.map { Array($0.utf8) }).count))
                 case .null: return .int(0)
                 case .int(let i): return .int(i.magnitude > UInt64(Int64.max) ? Int64.max : Int64(i.magnitude))
                 case .double(let d): return .double(abs(d))
@@ -281,7 +283,9 @@ enum Compiler {
         case "keys":
             return { input in
                 guard case .object(let o) = input else { return nil }
-                return .array(Set(o.keys).sorted().map { .string($0) })
+                // Keys compare byte for byte, like lookups: no Unicode normalisation.
+                let unique = Set(o.keys.map { Array($0.utf8) }).sorted { $0.lexicographicallyPrecedes($1) }
+                return .array(unique.map { .string(String(decoding: $0, as: UTF8.self)) })
             }
         default:
             throw ExpressionError("unknown function '\(name)'", column: column)

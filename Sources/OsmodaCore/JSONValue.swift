@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc  // libm, for rounding
+#endif
+
 /// A JSON value as the reader produces it and the writer consumes it.
 ///
 /// Integers that fit `Int64` stay exact (`.int`); every other number is a `.double`.
@@ -119,9 +123,12 @@ public struct JSONObject: Sendable, Equatable {
 
     /// Equality as a set of (last-wins) key/value pairs, ignoring order.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        let lk = Set(lhs.keys), rk = Set(rhs.keys)
+        let lk = Set(lhs.keys.map { Array($0.utf8) }), rk = Set(rhs.keys.map { Array($0.utf8) })
         guard lk == rk else { return false }
-        for k in lk where lhs[k] != rhs[k] { return false }
+        for k in lk {
+            let key = String(decoding: k, as: UTF8.self)
+            if lhs[key] != rhs[key] { return false }
+        }
         return true
     }
 }

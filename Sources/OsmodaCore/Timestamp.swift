@@ -6,8 +6,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public init(millisecondsSinceEpoch: Int64) { self.millisecondsSinceEpoch = millisecondsSinceEpoch }
 
+    /// Non-finite or out-of-range seconds clamp to the representable range.
     public init(secondsSinceEpoch: Double) {
-        self.millisecondsSinceEpoch = Int64((secondsSinceEpoch * 1000).rounded(.down))
+        let ms = (secondsSinceEpoch * 1000).rounded(.down)
+        if ms.isNaN { self.millisecondsSinceEpoch = 0; return }
+        self.millisecondsSinceEpoch = ms >= 9.2e18 ? Int64.max : ms <= -9.2e18 ? Int64.min : Int64(ms)
     }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.millisecondsSinceEpoch < b.millisecondsSinceEpoch }
@@ -32,6 +35,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             return s.count >= n ? s : String(repeating: "0", count: n - s.count) + s
         }
         return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)).\(pad(c.millisecond, 3))Z"
+    }
+
+    static func daysIn(month m: Int, year y: Int) -> Int {
+        switch m {
+        case 2: return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -74,7 +85,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         guard b.count >= 20, let y = num(0, 4), b[4] == UInt8(ascii: "-"), let mo = num(5, 2), b[7] == UInt8(ascii: "-"),
               let d = num(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
               let h = num(11, 2), b[13] == UInt8(ascii: ":"), let mi = num(14, 2), b[16] == UInt8(ascii: ":"), let sec = num(17, 2),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61
+              (1...12).contains(mo), d >= 1, d <= Timestamp.daysIn(month: mo, year: y), h < 24, mi < 60, sec < 61
         else { return nil }
         var i = 19
         var millis = 0
@@ -95,7 +106,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             i += 1
         } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
             let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
-            guard let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"), let om = num(i + 4, 2) else { return nil }
+            guard let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"), let om = num(i + 4, 2),
+                  oh < 24, om < 60 else { return nil }
             offset = sign * (oh * 3600 + om * 60)
             i += 6
         } else {

@@ -61,6 +61,8 @@ private func primitive(_ value: some Encodable) -> JSONValue? {
     case let v as Int: return .int(Int64(v))
     case let v as Int64: return .int(v)
     case let v as Int32: return .int(Int64(v))
+    case let v as Int16: return .int(Int64(v))
+    case let v as Int8: return .int(Int64(v))
     case let v as UInt32: return .int(Int64(v))
     case let v as UInt16: return .int(Int64(v))
     case let v as UInt8: return .int(Int64(v))
@@ -327,6 +329,11 @@ private func decodePrimitive<T: Decodable>(_ type: T.Type, _ v: JSONValue, _ pat
     case is Int.Type: return try int(Int.self) as! T
     case is Int64.Type: return try int(Int64.self) as! T
     case is Int32.Type: return try int(Int32.self) as! T
+    case is Int16.Type: return try int(Int16.self) as! T
+    case is Int8.Type: return try int(Int8.self) as! T
+    case is Float.Type:
+        guard let d = v.number else { throw mismatch("a number", v, path) }
+        return Float(d) as! T
     case is UInt64.Type: return try int(UInt64.self) as! T
     case is UInt32.Type: return try int(UInt32.self) as! T
     case is UInt16.Type: return try int(UInt16.self) as! T

@@ -167,7 +167,9 @@ public struct HealthSample: Record, Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case mount, device, fstype
+            case mount
+            case device = "source"
+            case fstype
             case sizeBytes = "size_bytes"
             case usedBytes = "used_bytes"
             case availBytes = "avail_bytes"

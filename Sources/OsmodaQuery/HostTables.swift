@@ -135,23 +135,19 @@ extension QueryTables {
             throw .unavailable("systemd is not running on this host (no \(marker))")
         }
         let argv = [o.systemctl, "list-units", "--all", "--output=json", "--no-pager"]
-        let result: CapturedOutput
+        let result: SpawnResult
         do throws(SystemError) {
-            result = try CommandCapture.run(argv, timeoutMilliseconds: o.timeoutMilliseconds)
+            result = try Spawn.run(SpawnOptions(argv: argv, timeoutMs: Int64(o.timeoutMilliseconds), outputLimit: 16 << 20))
         } catch {
             throw .unavailable("cannot run '\(o.systemctl)': \(error)")
         }
-        guard result.succeeded else {
-            let status: String
-            switch result.termination {
-            case .exited(let code): status = "exited with status \(code)"
-            case .signalled(let sig): status = "was killed by signal \(sig)"
-            }
-            let firstLine = result.stderr.split(separator: 0x0A).first.map { String(decoding: $0, as: UTF8.self) }
-            throw .unavailable("'\(o.systemctl) list-units' \(status)" + (firstLine.map { ": \($0)" } ?? ""))
+        guard result.exitStatus == 0, !result.timedOut, !result.stdoutTruncated else {
+            let status = result.stdoutTruncated ? "printed more than 16 MiB" : result.statusDescription
+            let firstLine = result.stderrTail.split(separator: 0x0A).first.map { String(decoding: $0, as: UTF8.self) }
+            throw .unavailable("'\(o.systemctl) list-units' failed: \(status)" + (firstLine.map { ": \($0)" } ?? ""))
         }
         let parsed: JSONValue
-        do throws(JSONError) { parsed = try JSONReader.parse(result.stdout) } catch {
+        do throws(JSONError) { parsed = try JSONReader.parse(result.stdoutTail) } catch {
             throw .unavailable("'\(o.systemctl) list-units' did not print JSON (\(error))")
         }
         guard case .array(let items) = parsed else {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import OsmodaCheck
+import OsmodaCore
 import OsmodaSystem
 import Testing
 
@@ -182,6 +183,16 @@ private func http(_ url: String, timeoutMs: Int = 5000, expect: Int = 200, bodyC
         let tooSoon = run(ProbeSpec(name: "tls", probe: .cert(.init(host: "127.0.0.1", port: server.port, minDays: 60))))
         #expect(!tooSoon.ok)
         #expect(tooSoon.detail.hasPrefix("\(tooSoon.daysLeft ?? -1) days left, need 60 (untrusted: "))
+    }
+
+    @Test func daysLeftRoundsDown() {
+        let at = Timestamp(millisecondsSinceEpoch: 0)
+        #expect(TLSCertificateInfo(notAfter: at, secondsLeft: 86400 * 3 - 1).daysLeft == 2)
+        #expect(TLSCertificateInfo(notAfter: at, secondsLeft: 86400).daysLeft == 1)
+        #expect(TLSCertificateInfo(notAfter: at, secondsLeft: 0).daysLeft == 0)
+        #expect(TLSCertificateInfo(notAfter: at, secondsLeft: -5).daysLeft == -1)
+        #expect(TLSCertificateInfo(notAfter: at, secondsLeft: -86400).daysLeft == -1)
+        #expect(TLSCertificateInfo(notAfter: at, secondsLeft: -86401).daysLeft == -2)
     }
 
     @Test func certProbeOnAPlainServerFails() throws {

@@ -464,6 +464,14 @@ struct ExpressionTests {
         #expect(expr.matches(full) == expr.matches(projected), "full: \(expr.matches(full)), projected: \(expr.matches(projected))")
     }
 
+    @Test("length and keys count keys byte for byte, like lookups")
+    func keysNotNormalised() throws {
+        let record = try recordResult(#"{"\u00e9":1,"e\u0301":2}"#).get()
+        #expect(try compile("length").get().evaluate(.object(record)) == .int(2))
+        #expect(try compile("keys | length").get().evaluate(.object(record)) == .int(2))
+        #expect(try compile(#"."e\u0301" == 2"#).get().matches(record))
+    }
+
     @Test("string ordering is UTF-8 byte order, the same in both directions", arguments: [
         (#""\u00e9" > "e\u0301""#, true),
         (#""e\u0301" < "\u00e9""#, true),

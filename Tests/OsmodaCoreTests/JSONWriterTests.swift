@@ -126,6 +126,17 @@ struct JSONValueTests {
         #expect(JSONObject(["a": .int(1)]) != JSONObject(["a": .int(2)]))
     }
 
+    @Test("keys are compared byte for byte, without Unicode normalisation")
+    func keysByteForByte() {
+        let composed = "\u{E9}", decomposed = "e\u{301}"
+        let both = JSONObject([composed: .int(1), decomposed: .int(2)])
+        #expect(both[composed] == .int(1))
+        #expect(both[decomposed] == .int(2))
+        #expect(JSONObject([composed: .int(1)])[decomposed] == nil)
+        #expect(both != JSONObject([composed: .int(1)]))
+        #expect(JSONValue.string(composed) != .string(decomposed))
+    }
+
     @Test("subscripts: last duplicate wins, set replaces the last, nil removes it")
     func subscripts() {
         var o = JSONObject(["a": .int(1), "b": .int(2), "a": .int(3)])

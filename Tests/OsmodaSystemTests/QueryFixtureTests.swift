@@ -427,7 +427,7 @@ func objects(_ table: String, _ options: QueryOptions) throws -> [JSONObject] {
         let f = try Fixture()
         defer { f.remove() }
         let o = try fakeSystemctl(f, "echo 'Failed to connect to bus: No such file or directory' >&2\nexit 1")
-        #expect(throws: QueryError.unavailable("'\(o.systemctl) list-units' exited with status 1: Failed to connect to bus: No such file or directory")) {
+        #expect(throws: QueryError.unavailable("'\(o.systemctl) list-units' failed: exit status 1: Failed to connect to bus: No such file or directory")) {
             try services(o)
         }
     }

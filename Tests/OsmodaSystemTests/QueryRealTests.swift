@@ -114,60 +114,6 @@ import Testing
     }
 }
 
-@Suite struct CommandCaptureTests {
-    @Test func capturesOutputAndStatus() throws {
-        let r = try CommandCapture.run(["/bin/sh", "-c", "echo out; echo err >&2; exit 3"])
-        #expect(r.stdout == Array("out\n".utf8))
-        #expect(r.stderr == Array("err\n".utf8))
-        #expect(r.termination == .exited(3))
-        #expect(!r.succeeded)
-        #expect(try CommandCapture.run(["true"]).succeeded, "found on PATH")
-    }
-
-    @Test func stdinIsEmpty() throws {
-        let r = try CommandCapture.run(["/bin/sh", "-c", "cat; echo done"])
-        #expect(r.stdout == Array("done\n".utf8))
-    }
-
-    @Test func argumentsAreNotShellWords() throws {
-        let r = try CommandCapture.run(["/bin/sh", "-c", "printf '%s|' \"$@\"", "sh", "a b", "$HOME", ";", ""])
-        #expect(String(decoding: r.stdout, as: UTF8.self) == "a b|$HOME|;||")
-    }
-
-    @Test func reportsSignals() throws {
-        let r = try CommandCapture.run(["/bin/sh", "-c", "kill -KILL $$"])
-        #expect(r.termination == .signalled(SIGKILL))
-    }
-
-    @Test func boundsOutput() throws {
-        #expect(throws: SystemError("read", code: EFBIG, subject: "/bin/sh")) {
-            try CommandCapture.run(["/bin/sh", "-c", "yes | head -c 200000"], maxOutputBytes: 1000)
-        }
-    }
-
-    @Test func timesOut() throws {
-        let start = Sys.monotonicNanos()
-        #expect(throws: SystemError("run", code: ETIMEDOUT, subject: "/bin/sh")) {
-            try CommandCapture.run(["/bin/sh", "-c", "sleep 5"], timeoutMilliseconds: 100)
-        }
-        #expect(Sys.monotonicNanos() - start < 4_000_000_000, "killed, not waited for")
-    }
-
-    @Test func aChildThatClosesItsOutputStillTimesOut() throws {
-        let start = Sys.monotonicNanos()
-        #expect(throws: SystemError("run", code: ETIMEDOUT, subject: "/bin/sh")) {
-            try CommandCapture.run(["/bin/sh", "-c", "exec >&- 2>&-; sleep 5"], timeoutMilliseconds: 200)
-        }
-        #expect(Sys.monotonicNanos() - start < 4_000_000_000)
-    }
-
-    @Test func missingProgram() throws {
-        #expect(throws: SystemError("posix_spawnp", code: ENOENT, subject: "/nonexistent/osmoda-test")) {
-            try CommandCapture.run(["/nonexistent/osmoda-test"])
-        }
-        #expect(throws: SystemError("posix_spawnp", code: EINVAL)) { try CommandCapture.run([]) }
-    }
-}
 
 @Suite struct ProcfsTests {
     @Test func readerGrowsForLargeFilesAndReadsKeptFilesAfresh() throws {
