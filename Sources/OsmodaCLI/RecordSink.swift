@@ -29,7 +29,7 @@ public final class RecordSink {
     public func emit<R: Record>(_ record: R, at ts: Timestamp) throws(ToolFailure) {
         if let table {
             let value: JSONValue
-            do { value = try ValueEncoder.encode(RecordEnvelope(ts: ts, record: record)) } catch {
+            do { value = try record.jsonValue(at: ts) } catch {
                 throw ToolFailure("cannot encode \(R.type) record: \(error)", status: .software)
             }
             if case .object(let o) = value { table.add(o) }

@@ -3,6 +3,19 @@
 public protocol Record: Encodable, Sendable {
     /// The lowercase `noun.event` name written in the `type` field.
     static var type: String { get }
+
+    /// Whether a `nil` field is written as `null` (table rows, which carry every
+    /// column) rather than left out (samples and results). ADR 0002.
+    static var writesAbsentAsNull: Bool { get }
+}
+
+extension Record {
+    public static var writesAbsentAsNull: Bool { false }
+
+    /// The record with `type` and `ts` first, as a JSON value.
+    public func jsonValue(at ts: Timestamp) throws -> JSONValue {
+        try ValueEncoder.encode(RecordEnvelope(ts: ts, record: self), absentAsNull: Self.writesAbsentAsNull)
+    }
 }
 
 /// Puts `type` and `ts` ahead of a record's own fields.
@@ -29,7 +42,7 @@ extension Record {
     /// The record as one JSON line, without the newline.
     public func jsonLine(at ts: Timestamp) throws -> [UInt8] {
         var out: [UInt8] = []
-        JSONWriter.write(try ValueEncoder.encode(RecordEnvelope(ts: ts, record: self)), into: &out)
+        JSONWriter.write(try jsonValue(at: ts), into: &out)
         return out
     }
 }

@@ -3,10 +3,11 @@
 ///
 /// Several keyed containers requested from one encoder write into the same object,
 /// which is how a record envelope puts `type` and `ts` ahead of a record's own fields.
-/// `nil` optionals are omitted, as `JSONEncoder` does.
+/// `nil` optionals are omitted, as `JSONEncoder` does, unless `absentAsNull` asks for
+/// `null` (table rows carry every column, ADR 0002).
 public enum ValueEncoder {
-    public static func encode(_ value: some Encodable) throws -> JSONValue {
-        let box = Box()
+    public static func encode(_ value: some Encodable, absentAsNull: Bool = false) throws -> JSONValue {
+        let box = Box(absentAsNull: absentAsNull)
         try value.encode(to: _Encoder(box: box, codingPath: []))
         return box.resolve()
     }
@@ -14,10 +15,17 @@ public enum ValueEncoder {
 
 /// Mutable storage for a value under construction.
 final class Box {
+    /// Write `null` for a `nil` optional instead of leaving the key out.
+    let absentAsNull: Bool
     var value: JSONValue?
     var object: JSONObject?
     var array: [Box]?
     var keyedChildren: [(String, Box)] = []
+
+    init(absentAsNull: Bool) { self.absentAsNull = absentAsNull }
+
+    /// A child that inherits the encoding options.
+    func child() -> Box { Box(absentAsNull: absentAsNull) }
 
     /// Resolves children into a plain value.
     func resolve() -> JSONValue {
@@ -75,8 +83,8 @@ private func primitive(_ value: some Encodable) -> JSONValue? {
     }
 }
 
-private func encodeNested(_ value: some Encodable, path: [any CodingKey]) throws -> Box {
-    let child = Box()
+private func encodeNested(_ value: some Encodable, parent: Box, path: [any CodingKey]) throws -> Box {
+    let child = parent.child()
     if let p = primitive(value) {
         child.value = p
     } else {
@@ -97,7 +105,7 @@ struct KeyedEnc<Key: CodingKey>: KeyedEncodingContainerProtocol {
         }
     }
     private func put(_ key: Key, _ v: JSONValue) {
-        let b = Box()
+        let b = box.child()
         b.value = v
         put(key, b)
     }
@@ -109,23 +117,41 @@ struct KeyedEnc<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: Int, forKey key: Key) throws { put(key, .int(Int64(value))) }
     mutating func encode(_ value: Int64, forKey key: Key) throws { put(key, .int(value)) }
     mutating func encode(_ value: some Encodable, forKey key: Key) throws {
-        put(key, try encodeNested(value, path: codingPath + [key]))
+        put(key, try encodeNested(value, parent: box, path: codingPath + [key]))
+    }
+    mutating func encodeIfPresent(_ value: (some Encodable)?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) } else if box.absentAsNull { put(key, .null) }
+    }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws {
+        if let value { put(key, .string(value)) } else if box.absentAsNull { put(key, .null) }
+    }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws {
+        if let value { put(key, .int(Int64(value))) } else if box.absentAsNull { put(key, .null) }
+    }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws {
+        if let value { put(key, .double(value)) } else if box.absentAsNull { put(key, .null) }
+    }
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws {
+        if let value { put(key, .bool(value)) } else if box.absentAsNull { put(key, .null) }
+    }
+    mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws {
+        if let value { put(key, .int(value)) } else if box.absentAsNull { put(key, .null) }
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        let child = Box()
+        let child = box.child()
         child.object = JSONObject()
         put(key, child)
         return KeyedEncodingContainer(KeyedEnc<NestedKey>(box: child, codingPath: codingPath + [key]))
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let child = Box()
+        let child = box.child()
         child.array = []
         put(key, child)
         return UnkeyedEnc(box: child, codingPath: codingPath + [key])
     }
     mutating func superEncoder() -> any Encoder { _Encoder(box: box, codingPath: codingPath) }
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        let child = Box()
+        let child = box.child()
         put(key, child)
         return _Encoder(box: child, codingPath: codingPath + [key])
     }
@@ -145,27 +171,27 @@ struct UnkeyedEnc: UnkeyedEncodingContainer {
     var count: Int { box.array?.count ?? 0 }
 
     private func add(_ b: Box) { box.array?.append(b) }
-    private func add(_ v: JSONValue) { let b = Box(); b.value = v; add(b) }
+    private func add(_ v: JSONValue) { let b = box.child(); b.value = v; add(b) }
 
     mutating func encodeNil() throws { add(.null) }
     mutating func encode(_ value: String) throws { add(.string(value)) }
     mutating func encode(_ value: some Encodable) throws {
-        add(try encodeNested(value, path: codingPath + [IndexKey(count)]))
+        add(try encodeNested(value, parent: box, path: codingPath + [IndexKey(count)]))
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let child = Box()
+        let child = box.child()
         child.object = JSONObject()
         add(child)
         return KeyedEncodingContainer(KeyedEnc<NestedKey>(box: child, codingPath: codingPath))
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let child = Box()
+        let child = box.child()
         child.array = []
         add(child)
         return UnkeyedEnc(box: child, codingPath: codingPath)
     }
     mutating func superEncoder() -> any Encoder {
-        let child = Box()
+        let child = box.child()
         add(child)
         return _Encoder(box: child, codingPath: codingPath)
     }

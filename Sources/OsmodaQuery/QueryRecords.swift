@@ -2,11 +2,13 @@ import OsmodaCore
 
 // The row types of the query tables. Every row carries every column: a value that
 // cannot be known (another user's `exe`, the owner of a socket we cannot see) is
-// written as `null`, not left out, so tables line up and `where` can test for it.
+// written as `null`, not left out, so tables line up and `where` can test for it
+// (`writesAbsentAsNull`, ADR 0002).
 
 /// `process.info`: one process.
 public struct ProcessRecord: Record, Equatable {
     public static let type = "process.info"
+    public static let writesAbsentAsNull = true
     public var pid: Int
     public var ppid: Int
     /// The kernel's short name (`comm`, at most 15 bytes).
@@ -44,26 +46,12 @@ public struct ProcessRecord: Record, Equatable {
         ColumnInfo("exe", "path of the executable, or null when it cannot be read"),
     ]
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(pid, forKey: .pid)
-        try c.encode(ppid, forKey: .ppid)
-        try c.encode(name, forKey: .name)
-        try c.encode(user, forKey: .user)
-        try c.encode(uid, forKey: .uid)
-        try c.encode(state, forKey: .state)
-        try c.encode(threads, forKey: .threads)
-        try c.encode(cpuPct, forKey: .cpuPct)
-        try c.encode(rssBytes, forKey: .rssBytes)
-        try c.encode(startTime, forKey: .startTime)
-        try c.encode(argv, forKey: .argv)
-        try c.encode(exe, forKey: .exe)
-    }
 }
 
 /// `port.info`: one TCP or UDP socket.
 public struct PortRecord: Record, Equatable {
     public static let type = "port.info"
+    public static let writesAbsentAsNull = true
     public var proto: String
     public var family: String
     public var localAddress: String
@@ -99,25 +87,12 @@ public struct PortRecord: Record, Equatable {
         ColumnInfo("program", "that process's short command name, or null"),
     ]
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(proto, forKey: .proto)
-        try c.encode(family, forKey: .family)
-        try c.encode(localAddress, forKey: .localAddress)
-        try c.encode(localPort, forKey: .localPort)
-        try c.encode(remoteAddress, forKey: .remoteAddress)
-        try c.encode(remotePort, forKey: .remotePort)
-        try c.encode(state, forKey: .state)
-        try c.encode(uid, forKey: .uid)
-        try c.encode(inode, forKey: .inode)
-        try c.encode(pid, forKey: .pid)
-        try c.encode(program, forKey: .program)
-    }
 }
 
 /// `mount.info`: one line of the mount table.
 public struct MountRecord: Record, Equatable {
     public static let type = "mount.info"
+    public static let writesAbsentAsNull = true
     public var mountID: Int
     public var parentID: Int
     public var device: String
@@ -151,6 +126,7 @@ public struct MountRecord: Record, Equatable {
 /// `disk.info`: one block device and its I/O counters since boot.
 public struct DiskRecord: Record, Equatable {
     public static let type = "disk.info"
+    public static let writesAbsentAsNull = true
     public var name: String
     public var major: Int
     public var minor: Int
@@ -188,25 +164,12 @@ public struct DiskRecord: Record, Equatable {
         ColumnInfo("io_ms", "milliseconds spent with I/O in flight since boot"),
     ]
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(major, forKey: .major)
-        try c.encode(minor, forKey: .minor)
-        try c.encode(partition, forKey: .partition)
-        try c.encode(sizeBytes, forKey: .sizeBytes)
-        try c.encode(readsCompleted, forKey: .readsCompleted)
-        try c.encode(writesCompleted, forKey: .writesCompleted)
-        try c.encode(readBytes, forKey: .readBytes)
-        try c.encode(writtenBytes, forKey: .writtenBytes)
-        try c.encode(ioInProgress, forKey: .ioInProgress)
-        try c.encode(ioMilliseconds, forKey: .ioMilliseconds)
-    }
 }
 
 /// `user.info`: one account.
 public struct UserRecord: Record, Equatable {
     public static let type = "user.info"
+    public static let writesAbsentAsNull = true
     public var name: String
     public var uid: Int
     public var gid: Int
@@ -231,22 +194,12 @@ public struct UserRecord: Record, Equatable {
         ColumnInfo("shell", "login shell"),
     ]
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(uid, forKey: .uid)
-        try c.encode(gid, forKey: .gid)
-        try c.encode(group, forKey: .group)
-        try c.encode(groups, forKey: .groups)
-        try c.encode(gecos, forKey: .gecos)
-        try c.encode(home, forKey: .home)
-        try c.encode(shell, forKey: .shell)
-    }
 }
 
 /// `interface.info`: one network interface.
 public struct InterfaceRecord: Record, Equatable {
     public static let type = "interface.info"
+    public static let writesAbsentAsNull = true
     public var name: String
     public var index: Int?
     public var mtu: Int?
@@ -273,12 +226,6 @@ public struct InterfaceRecord: Record, Equatable {
             case prefixLen = "prefix_len"
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(family, forKey: .family)
-            try c.encode(address, forKey: .address)
-            try c.encode(prefixLen, forKey: .prefixLen)
-        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -297,21 +244,12 @@ public struct InterfaceRecord: Record, Equatable {
         ColumnInfo("addresses", "array of {family, address, prefix_len}"),
     ]
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(index, forKey: .index)
-        try c.encode(mtu, forKey: .mtu)
-        try c.encode(mac, forKey: .mac)
-        try c.encode(up, forKey: .up)
-        try c.encode(operState, forKey: .operState)
-        try c.encode(addresses, forKey: .addresses)
-    }
 }
 
 /// `sysctl.entry`: one kernel parameter.
 public struct SysctlRecord: Record, Equatable {
     public static let type = "sysctl.entry"
+    public static let writesAbsentAsNull = true
     public var key: String
     public var value: String
 
@@ -326,6 +264,7 @@ public struct SysctlRecord: Record, Equatable {
 /// `kernel.info`: the running kernel.
 public struct KernelRecord: Record, Equatable {
     public static let type = "kernel.info"
+    public static let writesAbsentAsNull = true
     public var sysname: String
     public var host: String
     public var release: String
@@ -352,22 +291,12 @@ public struct KernelRecord: Record, Equatable {
         ColumnInfo("boot_time", "when the machine booted, RFC 3339 UTC"),
     ]
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(sysname, forKey: .sysname)
-        try c.encode(host, forKey: .host)
-        try c.encode(release, forKey: .release)
-        try c.encode(version, forKey: .version)
-        try c.encode(machine, forKey: .machine)
-        try c.encode(cmdline, forKey: .cmdline)
-        try c.encode(bootID, forKey: .bootID)
-        try c.encode(bootTime, forKey: .bootTime)
-    }
 }
 
 /// `service.info`: one systemd unit.
 public struct ServiceRecord: Record, Equatable {
     public static let type = "service.info"
+    public static let writesAbsentAsNull = true
     public var unit: String
     public var load: String
     public var active: String

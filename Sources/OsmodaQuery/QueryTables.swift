@@ -150,7 +150,7 @@ public enum QueryTables {
         out.reserveCapacity(records.count)
         for r in records {
             do {
-                out.append(try ValueEncoder.encode(RecordEnvelope(ts: ts, record: r)))
+                out.append(try r.jsonValue(at: ts))
             } catch {
                 throw .internalError("cannot encode a \(R.type) record: \(error)")
             }
