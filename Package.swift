@@ -28,7 +28,13 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // struct ucred, accept4 and friends, which Swift's Glibc module does not show.
+        .target(name: "CShim"),
         .target(name: "OsmodaCore", swiftSettings: strict),
+        .target(name: "OsmodaLedger", dependencies: ["OsmodaCore", "COpenSSL", "CSQLite", "CSodium"], swiftSettings: strict),
+        .target(name: "OsmodaIPC", dependencies: ["OsmodaCore", "OsmodaSystem", "CShim"], swiftSettings: strict),
         .target(name: "OsmodaSystem", dependencies: ["OsmodaCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "OsmodaCLI", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaHealth", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
@@ -51,6 +57,8 @@ let package = Package(
         .testTarget(name: "OsmodaSystemTests", dependencies: ["OsmodaSystem", "OsmodaHealth", "OsmodaQuery", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaCheckTests", dependencies: ["OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaDocsTests", dependencies: ["OsmodaDocs", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaLedgerTests", dependencies: ["OsmodaLedger", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaIPCTests", dependencies: ["OsmodaIPC", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
 )
