@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include <errno.h>
+#include <stddef.h>
 #include "cshim.h"
 
 int osmoda_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
