@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "OsmodaCore", swiftSettings: strict),
         .target(name: "OsmodaLedger", dependencies: ["OsmodaCore", "COpenSSL", "CSQLite", "CSodium"], swiftSettings: strict),
         .target(name: "OsmodaIPC", dependencies: ["OsmodaCore", "OsmodaSystem", "CShim"], swiftSettings: strict),
+        .target(name: "OsmodaDaemon", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaIPC", "OsmodaLedger", "CShim"], swiftSettings: strict),
         .target(name: "OsmodaSystem", dependencies: ["OsmodaCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "OsmodaCLI", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaHealth", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
@@ -58,7 +59,7 @@ let package = Package(
         .testTarget(name: "OsmodaCheckTests", dependencies: ["OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaDocsTests", dependencies: ["OsmodaDocs", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaLedgerTests", dependencies: ["OsmodaLedger", "OsmodaTestSupport"], swiftSettings: strict),
-        .testTarget(name: "OsmodaIPCTests", dependencies: ["OsmodaIPC", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaIPCTests", dependencies: ["OsmodaIPC", "OsmodaDaemon", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
 )

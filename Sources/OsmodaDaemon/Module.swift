@@ -1,0 +1,1 @@
+// Filled in by the daemon work (issue 3).
