@@ -10,7 +10,7 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Every tool, by its installed name and the folder of its entry point.
-let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt"]
+let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmodad"]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "OsmodaCheck", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(
             name: "OsmodaCommands",
-            dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck", argumentParser],
+            dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck",
+                           "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", argumentParser],
             swiftSettings: strict
         ),
         .target(

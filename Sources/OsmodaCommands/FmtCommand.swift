@@ -31,6 +31,7 @@ public struct FmtCommand: ParsableCommand {
         let selected = columns.map { $0.split(separator: ",").map { String($0).trimmingPrefix(".").description } }
         try runTool("osmoda-fmt") { diagnostics in
             let sink = RecordSink(format: .table, columns: selected)
+            defer { try? sink.flush() }
             return try RecordStream.run(inputs: input.files, options: input.stream, projection: nil, diagnostics: diagnostics, idle: { try sink.flush() }) { record, _ in
                 try sink.emit(record)
             }

@@ -10,6 +10,8 @@ public struct ToolEntry: Sendable {
     /// Tool-specific meanings of statuses, where the generic summary is not enough.
     public var meanings: [ExitStatus: String]
     public var seeAlso: [String]
+    /// The manual section: 1 for tools, 8 for the daemon.
+    public var section: Int = 1
 
     public func exitMeaning(_ s: ExitStatus) -> String { meanings[s] ?? s.summary.prefix(1).uppercased() + s.summary.dropFirst() + "." }
 }
@@ -42,6 +44,22 @@ public let allTools: [ToolEntry] = [
               exitStatuses: [.success, .usage, .dataError, .noInput, .ioError],
               meanings: [.dataError: "Bad lines were skipped (or, with --strict, the first one stopped the run)."],
               seeAlso: ["osmoda-where(1)"]),
+    ToolEntry(name: "osmoda-ledger", command: LedgerCommand.self,
+              exitStatuses: [.success, .no, .usage, .dataError, .noInput, .unavailable, .software, .ioError, .tempFail, .noPermission, .config],
+              meanings: [.no: "verify: the ledger or a checkpoint did not verify.",
+                         .dataError: "append: lines were skipped or refused; verify: a checkpoint file is malformed.",
+                         .unavailable: "The daemon does not answer and could not be started.",
+                         .tempFail: "The daemon is busy or stopping; try again.",
+                         .noPermission: "The daemon refused this user (auth.denied), or the socket is not accessible.",
+                         .config: "The paths cannot be worked out (no XDG_RUNTIME_DIR in user mode)."],
+              seeAlso: ["osmodad(8)", "osmoda-where(1)"]),
+    ToolEntry(name: "osmodad", command: DaemonCommand.self,
+              exitStatuses: [.success, .usage, .ioError, .tempFail, .config],
+              meanings: [.success: "Stopped by SIGTERM or SIGINT after the requests in flight.",
+                         .ioError: "The state directory, the ledger or the socket could not be opened.",
+                         .tempFail: "Another daemon holds the state directory or answers on the socket.",
+                         .config: "roles.json or the paths are invalid."],
+              seeAlso: ["osmoda-ledger(1)"], section: 8),
 ]
 
 /// Dispatches on the name the binary was called by, busybox-style (ADR 0001).

@@ -39,6 +39,7 @@ public struct WhereCommand: ParsableCommand {
                 throw ToolFailure("invalid expression: \(error.description)\n\(error.caret(in: expression))", status: .usage)
             }
             let sink = RecordSink(format: output.format)
+            defer { try? sink.flush() }
             // A table needs every field; JSON output passes the raw line through.
             let projection = sink.isTable ? nil : expr.requiredKeys.map { KeyProjection($0) }
             let invert = self.invert

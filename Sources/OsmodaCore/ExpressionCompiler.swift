@@ -205,7 +205,8 @@ enum Compiler {
             }
             let compiled: CompiledRegex
             do {
-                var r = try Regex(flags.contains("x") ? "(?x)" + pattern : pattern)
+                // Code-point semantics, as PCRE and jq's Oniguruma have, not graphemes.
+                var r = try Regex(flags.contains("x") ? "(?x)" + pattern : pattern).matchingSemantics(.unicodeScalar)
                 if flags.contains("i") { r = r.ignoresCase() }
                 compiled = CompiledRegex(regex: r)
             } catch {
@@ -232,10 +233,12 @@ enum Compiler {
             let arg = try stringLiteral(0)
             return { input in
                 guard case .string(let s) = input else { return .bool(false) }
+                // Byte-wise, like equality: no Unicode normalisation or grapheme rules.
+                let hay = Array(s.utf8), needle = Array(arg.utf8)
                 switch name {
-                case "startswith": return .bool(s.hasPrefix(arg))
-                case "endswith": return .bool(s.hasSuffix(arg))
-                default: return .bool(arg.isEmpty || s.contains(arg))
+                case "startswith": return .bool(hay.starts(with: needle))
+                case "endswith": return .bool(hay.count >= needle.count && hay.suffix(needle.count).elementsEqual(needle))
+                default: return .bool(containsBytes(hay, needle))
                 }
             }
         case "length":
@@ -291,4 +294,17 @@ enum Compiler {
             throw ExpressionError("unknown function '\(name)'", column: column)
         }
     }
+}
+
+/// Whether `needle` occurs in `hay`, byte for byte.
+func containsBytes(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+    if needle.isEmpty { return true }
+    guard hay.count >= needle.count else { return false }
+    let first = needle[0]
+    var i = 0
+    while i <= hay.count - needle.count {
+        if hay[i] == first && hay[i..<(i + needle.count)].elementsEqual(needle) { return true }
+        i += 1
+    }
+    return false
 }

@@ -132,3 +132,62 @@ public struct JSONObject: Sendable, Equatable {
         return true
     }
 }
+
+/// `JSONValue` as a field of a `Codable` type: any JSON at that place, kept as is.
+///
+/// `ValueEncoder` and `ValueDecoder` pass it through untouched; other coders go
+/// through these generic containers (objects then lose duplicate keys).
+extension JSONValue: Codable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        if let keyed = try? decoder.container(keyedBy: Key.self) {
+            var o = JSONObject()
+            for k in keyed.allKeys { o.append(k.stringValue, try keyed.decode(JSONValue.self, forKey: k)) }
+            self = .object(o)
+            return
+        }
+        if var list = try? decoder.unkeyedContainer() {
+            var items: [JSONValue] = []
+            while !list.isAtEnd { items.append(try list.decode(JSONValue.self)) }
+            self = .array(items)
+            return
+        }
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) } else if let i = try? c.decode(Int64.self) {
+            self = .int(i)
+        } else if let d = try? c.decode(Double.self) { self = .double(d) } else { self = .string(try c.decode(String.self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .object(let o):
+            var c = encoder.container(keyedBy: Key.self)
+            for m in o.members { try c.encode(m.value, forKey: Key(m.key)) }
+        case .array(let items):
+            var c = encoder.unkeyedContainer()
+            for i in items { try c.encode(i) }
+        case .null:
+            var c = encoder.singleValueContainer()
+            try c.encodeNil()
+        case .bool(let b):
+            var c = encoder.singleValueContainer()
+            try c.encode(b)
+        case .int(let i):
+            var c = encoder.singleValueContainer()
+            try c.encode(i)
+        case .double(let d):
+            var c = encoder.singleValueContainer()
+            try c.encode(d)
+        case .string(let s):
+            var c = encoder.singleValueContainer()
+            try c.encode(s)
+        }
+    }
+}

@@ -137,3 +137,13 @@ public enum Sys {
         return String(cString: p)
     }
 }
+
+extension Sys {
+    /// Appends `bytes` to a file (made 0644 if absent) and fsyncs it before returning.
+    public static func appendDurably(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
+        let fd = try open(path, O_WRONLY | O_APPEND | O_CREAT)
+        defer { close(fd) }
+        try writeAll(fd, bytes)
+        guard fsync(fd) == 0 else { throw SystemError("fsync", subject: path) }
+    }
+}

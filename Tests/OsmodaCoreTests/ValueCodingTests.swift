@@ -78,19 +78,6 @@ struct ExplicitNull: Encodable {
     }
 }
 
-// JSONValue is not Codable in OsmodaCore, although both coders special-case it (a
-// member typed JSONValue is kept whole and not checked for unknown fields). This
-// conformance lets a test struct declare such a member; the coders never call it.
-// Delete it if OsmodaCore gains its own conformance.
-extension JSONValue: Codable {
-    public init(from decoder: any Decoder) throws {
-        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "test-only conformance"))
-    }
-    public func encode(to encoder: any Encoder) throws {
-        throw EncodingError.invalidValue(self, .init(codingPath: encoder.codingPath, debugDescription: "test-only conformance"))
-    }
-}
-
 enum Severity: String, Codable { case info, warn, crit }
 
 struct WithOpaque: Codable, Equatable {

@@ -34,8 +34,12 @@ public enum ToolRunner {
     }
 
     /// Runs `tool` (a product name or an absolute path) with `args`, feeding `stdin`.
+    /// A child that exits before reading its stdin must not kill the test process.
+    static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
+
     public static func run(_ tool: String, _ args: [String] = [], stdin: Data = Data(), cwd: URL? = nil,
                            environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> Result {
+        _ = ignoreSIGPIPE
         let p = Process()
         p.executableURL = tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : productsDirectory.appendingPathComponent(tool)
         p.arguments = args

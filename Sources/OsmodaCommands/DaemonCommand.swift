@@ -1,0 +1,76 @@
+import ArgumentParser
+import OsmodaCLI
+import OsmodaDaemon
+import OsmodaIPC
+import OsmodaSystem
+
+/// Where a tool finds the daemon: `--user` or `--system`, and the `OSMODA_*` overrides.
+struct DaemonModeOptions: ParsableArguments {
+    @Flag(name: .long, help: "User mode: the socket under $XDG_RUNTIME_DIR/osmoda, the state under $XDG_STATE_HOME/osmoda.")
+    var user = false
+
+    @Flag(name: .long, help: "System mode: /run/osmoda/osmodad.sock, /var/lib/osmoda, /etc/osmoda.")
+    var system = false
+
+    func validate() throws {
+        if user && system { throw ValidationError("--user and --system exclude each other") }
+    }
+
+    /// The paths in force; without a flag, system mode for root or when the system
+    /// socket exists, user mode otherwise.
+    func paths() throws(ToolFailure) -> Paths {
+        let mode: Paths.Mode? = user ? .user : system ? .system : nil
+        do { return try Paths.current(mode: mode) } catch {
+            throw ToolFailure(error.message, status: .config)
+        }
+    }
+}
+
+/// `osmodad`: the daemon, only writer of the ledger.
+public struct DaemonCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration.tool(
+        "osmodad",
+        abstract: "The osmoda daemon: the only writer of the audit ledger.",
+        discussion: """
+            osmodad keeps the tamper-evident audit ledger (docs/ledger-format.md) and answers \
+            newline-delimited JSON-RPC 2.0 on a Unix socket (docs/protocol.md). Every request \
+            is authorised by the peer's credentials (SO_PEERCRED) against roles.json in the \
+            config directory: admin, agent or reader; anyone else is refused. The actor of every \
+            ledger entry is taken from those credentials, never from the request. It opens no \
+            network socket.
+
+            It takes an exclusive lock on its state directory, so a second daemon there is \
+            refused. At start it verifies the tail of the ledger against the last signed \
+            checkpoint; if that fails it keeps serving reads but refuses appends until an admin \
+            recovers (see the recovery section of docs/ledger-format.md). Under systemd it adopts \
+            a socket-activated listener (LISTEN_FDS) and reports READY=1 and STOPPING=1; SIGTERM \
+            stops it after the requests in flight, with every acknowledged entry on disk.
+
+            In user mode the tools start it on demand when its socket does not answer, as \
+            gpg-agent is started; OSMODA_NO_AUTOSTART=1 turns that off. The paths can be \
+            moved with OSMODA_SOCKET, OSMODA_STATE_DIR and OSMODA_CONFIG_DIR.
+
+            Examples:
+              osmodad --user
+              OSMODA_STATE_DIR=/srv/osmoda osmodad --system
+            """
+    )
+
+    @OptionGroup var mode: DaemonModeOptions
+
+    public init() {}
+
+    public func run() throws {
+        try runTool("osmodad") { diagnostics in
+            let paths = try mode.paths()
+            do {
+                try DaemonMain.run(paths: paths, version: "osmodad (osmoda) \(osmodaVersion)") { line in
+                    diagnostics.note(line)
+                }
+            } catch let error as DaemonMain.StartFailure {
+                throw ToolFailure(error.message, status: ExitStatus(rawValue: error.status) ?? .software)
+            }
+            return .success
+        }
+    }
+}

@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import OsmodaCore
+import OsmodaIPC
+import OsmodaLedger
+import OsmodaSystem
+
+/// `osmodad` from start to stop: lock the state directory, open and verify the
+/// ledger, load the roles, serve until SIGTERM.
+///
+/// Order matters: the lock comes first, so a second daemon on the same state
+/// directory is refused before it touches the ledger or the socket.
+public enum DaemonMain {
+    /// Why the daemon could not start, with the exit status the tool reports.
+    public struct StartFailure: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        /// A sysexits code: 75 (locked: try again), 78 (configuration), 74 (I/O).
+        public var status: Int32
+        public var description: String { message }
+    }
+
+    public static func run(paths: Paths, version: String, log: @escaping @Sendable (String) -> Void) throws(StartFailure) {
+        // Keys will live in this process: never dump its memory to disk.
+        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
+        Sys.ignoreSIGPIPE()
+        // A parent may have blocked signals (a Dispatch worker thread's mask is inherited
+        // through exec): SIGTERM must reach us, or a stop request would hang.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&stopSignals, s) }
+        sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
+
+        let lock: StateDirectoryLock
+        do { lock = try StateDirectoryLock.acquire(stateDirectory: paths.stateDirectory) } catch {
+            throw StartFailure(message: error.message, status: error.code == DaemonError.lockedCode ? 75 : 74)
+        }
+        let store: LedgerStore
+        do { store = try LedgerStore.open(stateDirectory: paths.stateDirectory) } catch {
+            throw StartFailure(message: "cannot open the ledger: \(error)", status: 74)
+        }
+        if let sealed = store.sealedReason {
+            // Fail closed: serve reads and verification, refuse appends (docs/ledger-format.md, Recovery).
+            log("ledger verification failed; appends are refused until an admin recovers: \(sealed)")
+        }
+        let roles: Roles
+        do {
+            roles = try Roles.load(path: paths.configDirectory + "/roles.json",
+                                   implicitAdmin: Roles.implicitAdmin(mode: paths.mode, ownUID: getuid()))
+        } catch {
+            throw StartFailure(message: "\(error)", status: 78)
+        }
+        var router = Router()
+        let committer = GroupCommitter(store: store)
+        LedgerService.register(on: &router, store: store, committer: committer)
+        let env = ThisProcess.environment()
+        let server: DaemonServer
+        do {
+            server = try DaemonServer(
+                paths: paths, roles: roles, router: router, lock: lock,
+                options: DaemonOptions(version: version,
+                                       activation: SocketActivation.fromEnvironment(env, pid: getpid()),
+                                       notifier: ServiceNotifier.fromEnvironment(env), log: log))
+        } catch {
+            throw StartFailure(message: error.message, status: error.code == DaemonError.socketInUseCode ? 75 : 74)
+        }
+        SocketActivation.clearEnvironment()
+        server.run()
+        store.close()
+    }
+}

@@ -1,0 +1,21 @@
+import OsmodaCore
+
+/// The ledger's methods on the daemon socket (docs/protocol.md).
+public enum LedgerMethod {
+    /// `{"type": "noun.event", "payload_json": "{…}"}` (or `"payload": {…}`) → `{"seq", "hash", "ts"}`; agent.
+    public static let append = "ledger.append"
+    /// `{"from": seq, "through": seq?, "limit": n?}` → `{"entries": [ledger.entry…], "last_seq": n}`; reader.
+    public static let entries = "ledger.entries"
+    /// `{}` → the ledger's statistics; reader.
+    public static let stats = "ledger.stats"
+    /// `{"checkpoints": [note…]}` → the verdict of a full verification; reader.
+    public static let verify = "ledger.verify"
+    /// `{"seq": n, "size": n?}` → an inclusion proof; reader.
+    public static let prove = "ledger.prove"
+    /// `{"old": n, "new": n?}` → a consistency proof; reader.
+    public static let consistency = "ledger.consistency"
+    /// `{}` → a new signed checkpoint (C2SP signed note); agent.
+    public static let checkpoint = "ledger.checkpoint"
+    /// The largest `limit` of one `ledger.entries` call.
+    public static let maxEntriesPerCall = 1000
+}

@@ -1,1 +1,0 @@
-// Filled in by the ledger and daemon work (issue 3).

@@ -1,0 +1,219 @@
+import Foundation
+import OsmodaCore
+import OsmodaTestSupport
+import Testing
+
+/// A private daemon world: its own socket, state and config directories.
+struct DaemonWorld {
+    let root: URL
+    var env: [String: String] {
+        ["OSMODA_SOCKET": root.appendingPathComponent("run/osmodad.sock").path,
+         "OSMODA_STATE_DIR": root.appendingPathComponent("state").path,
+         "OSMODA_CONFIG_DIR": root.appendingPathComponent("config").path]
+    }
+    var database: String { root.appendingPathComponent("state/ledger.sqlite").path }
+
+    init() throws { root = try ToolRunner.temporaryDirectory("osmoda-ledger") }
+
+    func ledger(_ args: [String], stdin: Data = Data(), extra: [String: String] = [:]) throws -> ToolRunner.Result {
+        try ToolRunner.run("osmoda-ledger", args + ["--user"] + (args.first == "export" ? [] : ["--format", "json"]),
+                           stdin: stdin, environment: env.merging(extra) { $1 }, timeout: 120)
+    }
+
+    /// Starts osmodad in the foreground of a child process.
+    func startDaemon() throws -> Process {
+        let p = Process()
+        p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmodad")
+        p.arguments = ["--user"]
+        p.environment = ToolRunner.cleanEnvironment(env)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        for _ in 0..<200 {
+            if FileManager.default.fileExists(atPath: env["OSMODA_SOCKET"] ?? "") { return p }
+            usleep(20_000)
+        }
+        throw RunnerError("osmodad did not create its socket")
+    }
+
+    func stopAll() {
+        _ = try? ToolRunner.run("/usr/bin/pkill", ["-KILL", "-f", "osmodad --user"], environment: [:])
+    }
+
+    func remove() { ToolRunner.removeTemporaryDirectory(root) }
+}
+
+func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
+    r.stdoutLines.compactMap { line in
+        if case .object(let o)? = try? JSONReader.parse(line) { return o }
+        return nil
+    }
+}
+
+@Suite(.serialized) struct LedgerEndToEndTests {
+    @Test func appendTailVerifyProveCheckpointExport() throws {
+        let w = try DaemonWorld()
+        defer { w.stopAll(); w.remove() }
+        // The first call starts the daemon on demand.
+        let input = Data("{\"type\":\"svc.restart\",\"unit\":\"nginx\"}\n{\"type\":\"svc.restart\",\"unit\":\"db\"}\nnot json\n{\"n\":1}\n".utf8)
+        let appended = try w.ledger(["append"], stdin: input)
+        #expect(appended.status == 65, "a bad line and a record without type were skipped: \(appended.stderrText)")
+        let acks = jsonLines(appended)
+        #expect(acks.map { $0["seq"] } == [.int(1), .int(2)])
+        #expect(acks.allSatisfy { $0["type"] == .string("ledger.entry") && $0.keys.filter { $0 == "ts" }.count == 1 })
+
+        let tail = try w.ledger(["tail", "-n", "5"])
+        let entries = jsonLines(tail)
+        #expect(entries.count == 2)
+        // The actor is the real peer, from SO_PEERCRED.
+        #expect(entries.first?["actor_uid"] == .int(Int64(getuid())))
+        #expect(entries.first.flatMap { e -> String? in if case .string(let s)? = e["actor_exe"] { return s } else { return nil } }?.hasSuffix("osmoda-ledger") == true)
+        #expect(entries.first?["payload"] == (try JSONReader.parse("{\"type\":\"svc.restart\",\"unit\":\"nginx\"}")))
+
+        let witness = w.root.appendingPathComponent("witness.jsonl").path
+        let cp = try w.ledger(["checkpoint", "--append-to", witness])
+        #expect(cp.status == 0, "\(cp.stderrText)")
+        #expect(jsonLines(cp).first?["size"] == .int(2))
+
+        let verify = try w.ledger(["verify", "--checkpoint", witness])
+        #expect(verify.status == 0, "\(verify.stdoutText)\(verify.stderrText)")
+        #expect(jsonLines(verify).first?["ok"] == .bool(true))
+
+        let prove = try w.ledger(["prove", "1"])
+        #expect(jsonLines(prove).first?["size"] == .int(2))
+        let consistency = try w.ledger(["consistency", "1", "2"])
+        #expect(consistency.status == 0)
+
+        let export = try ToolRunner.run("osmoda-ledger", ["export", "--user"], environment: w.env)
+        #expect(export.stdoutLines.count == 2)
+        let exportFile = w.root.appendingPathComponent("export.jsonl")
+        try export.stdout.write(to: exportFile)
+        let offline = try ToolRunner.run("osmoda-ledger", ["verify", "--export", exportFile.path, "--format", "json"], environment: w.env)
+        #expect(offline.status == 0, "\(offline.stdoutText)\(offline.stderrText)")
+
+        // A tampered export line is caught.
+        let tampered = export.stdoutText.replacingOccurrences(of: "\"unit\":\"db\"", with: "\"unit\":\"dc\"")
+        try Data(tampered.utf8).write(to: exportFile)
+        let bad = try ToolRunner.run("osmoda-ledger", ["verify", "--export", exportFile.path, "--format", "json"], environment: w.env)
+        #expect(bad.status == 1)
+        #expect(jsonLines(bad).first?["first_bad_seq"] == .int(2))
+    }
+
+    @Test func offlineVerificationCatchesTamperingAndTruncation() throws {
+        let w = try DaemonWorld()
+        defer { w.stopAll(); w.remove() }
+        var lines = ""
+        for i in 1...20 { lines += "{\"type\":\"test.n\",\"i\":\(i)}\n" }
+        #expect(try w.ledger(["append"], stdin: Data(lines.utf8)).status == 0)
+        let witness = w.root.appendingPathComponent("witness.jsonl").path
+        #expect(try w.ledger(["checkpoint", "--append-to", witness]).status == 0)
+        let key = try #require(jsonLines(try w.ledger(["stats"])).first.flatMap { s -> String? in
+            if case .string(let k)? = s["verifier_key"] { return k } else { return nil }
+        })
+        // Stop the daemon cleanly, so the database file is whole without its WAL.
+        _ = try ToolRunner.run("/usr/bin/pkill", ["-TERM", "-f", "osmodad --user"])
+        for _ in 0..<200 where FileManager.default.fileExists(atPath: w.database + "-wal") { usleep(20_000) }
+
+        // A copy as an admin takes one: SQLite's online backup, WAL content included.
+        func copy(_ name: String) throws -> String {
+            let dst = w.root.appendingPathComponent(name).path
+            let r = try ToolRunner.run("/usr/bin/sqlite3", [w.database, ".backup '\(dst)'"])
+            #expect(r.status == 0, "backup: \(r.stderrText)")
+            return dst
+        }
+        func verify(_ db: String) throws -> (Int32, JSONObject?) {
+            let r = try ToolRunner.run("osmoda-ledger", ["verify", "--db", db, "--checkpoint", witness, "--key", key, "--format", "json"])
+            if r.status == 66 { Issue.record("verify --db: \(r.stderrText)") }
+            return (r.status, jsonLines(r).first)
+        }
+        let clean = try copy("clean.sqlite")
+        #expect(try verify(clean).0 == 0)
+
+        let edited = try copy("edited.sqlite")
+        _ = try ToolRunner.run("/usr/bin/sqlite3", [edited, "UPDATE entries SET payload = CAST('{\"type\":\"test.n\",\"i\":99}' AS BLOB) WHERE seq = 7"])
+        let (s1, v1) = try verify(edited)
+        #expect(s1 == 1)
+        #expect(v1?["first_bad_seq"] == .int(7))
+
+        let truncated = try copy("truncated.sqlite")
+        _ = try ToolRunner.run("/usr/bin/sqlite3", [truncated, "DELETE FROM entries WHERE seq > 15"])
+        let (s2, v2) = try verify(truncated)
+        #expect(s2 == 1, "truncation is caught against the kept checkpoint: \(String(describing: v2))")
+    }
+
+    @Test func killNineDuringConcurrentAppendsLosesNothingAcknowledged() throws {
+        let w = try DaemonWorld()
+        defer { w.stopAll(); w.remove() }
+        final class Acks: @unchecked Sendable {
+            let lock = NSLock()
+            var seqs: Set<Int64> = []
+            func add(_ s: [Int64]) { lock.lock(); seqs.formUnion(s); lock.unlock() }
+        }
+        let acks = Acks()
+        for round in 0..<3 {
+            let daemon = try w.startDaemon()
+            // Eight writers, each its own process and connection.
+            let group = DispatchGroup()
+            for c in 0..<8 {
+                group.enter()
+                DispatchQueue.global().async {
+                    defer { group.leave() }
+                    var input = ""
+                    for i in 0..<150 { input += "{\"type\":\"crash.test\",\"round\":\(round),\"client\":\(c),\"i\":\(i)}\n" }
+                    guard let r = try? ToolRunner.run("osmoda-ledger", ["append", "--user", "--format", "json"], stdin: Data(input.utf8),
+                                                      environment: w.env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 }, timeout: 60) else { return }
+                    let seqs = jsonLines(r).compactMap { o -> Int64? in if case .int(let s)? = o["seq"] { return s } else { return nil } }
+                    acks.add(seqs)
+                }
+            }
+            usleep(useconds_t(600_000 + round * 300_000))
+            kill(daemon.processIdentifier, SIGKILL)
+            daemon.waitUntilExit()
+            group.wait()
+        }
+        // Restart: every acknowledged entry is there, and the chain verifies.
+        let daemon = try w.startDaemon()
+        defer { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() }
+        let verify = try w.ledger(["verify"])
+        #expect(verify.status == 0, "\(verify.stdoutText)")
+        let export = try ToolRunner.run("osmoda-ledger", ["export", "--user"], environment: w.env)
+        let present = Set(jsonLines(export).compactMap { o -> Int64? in if case .int(let s)? = o["seq"] { return s } else { return nil } })
+        let acknowledged = acks.seqs
+        #expect(!acknowledged.isEmpty)
+        #expect(acknowledged.isSubset(of: present), "lost: \(acknowledged.subtracting(present).sorted().prefix(10))")
+    }
+
+    @Test func secondDaemonOnTheSameStateIsRefused() throws {
+        let w = try DaemonWorld()
+        defer { w.stopAll(); w.remove() }
+        let first = try w.startDaemon()
+        defer { kill(first.processIdentifier, SIGTERM); first.waitUntilExit() }
+        let second = try ToolRunner.run("osmodad", ["--user"], environment: w.env, timeout: 30)
+        #expect(second.status == 75, "\(second.stderrText)")
+        #expect(second.stderrText.contains("\(first.processIdentifier)"), "names the holder: \(second.stderrText)")
+    }
+
+    @Test func noDaemonAndNoAutostartIsUnavailable() throws {
+        let w = try DaemonWorld()
+        defer { w.remove() }
+        let r = try w.ledger(["stats"], extra: ["OSMODA_NO_AUTOSTART": "1"])
+        #expect(r.status == 69)
+        #expect(r.stderrText.hasPrefix("osmoda-ledger: error: "))
+    }
+
+    @Test func aStrangerIsRefused() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
+        let w = try DaemonWorld()
+        defer { w.stopAll(); w.remove() }
+        let daemon = try w.startDaemon()
+        defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
+        // Let the stranger reach the socket, so the daemon itself must refuse.
+        chmod(w.root.path, 0o755)
+        chmod(w.root.appendingPathComponent("run").path, 0o755)
+        chmod(w.env["OSMODA_SOCKET"] ?? "", 0o666)
+        let tool = ToolRunner.productsDirectory.appendingPathComponent("osmoda-ledger").path
+        let r = try ToolRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", tool, "stats", "--user"],
+                                   environment: w.env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 })
+        #expect(r.status == 77, "\(r.stderrText)")
+    }
+}
