@@ -1,5 +1,6 @@
 import ArgumentParser
 import OsmodaCLI
+import OsmodaCore
 import OsmodaDaemon
 import OsmodaIPC
 import OsmodaSystem
@@ -56,6 +57,11 @@ public struct DaemonCommand: ParsableCommand {
             """
     )
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Recover a ledger that failed verification, then exit: archive it unchanged and start a new epoch whose first entry records this acknowledgement and who gave it. Only when no daemon runs.",
+        valueName: "acknowledgement"))
+    var recover: String?
+
     @OptionGroup var mode: DaemonModeOptions
 
     public init() {}
@@ -63,6 +69,21 @@ public struct DaemonCommand: ParsableCommand {
     public func run() throws {
         try runTool("osmodad") { diagnostics in
             let paths = try mode.paths()
+            if let recover {
+                do {
+                    let r = try DaemonMain.recover(paths: paths, acknowledging: recover)
+                    let out = RecordOutput()
+                    try out.write(.object(JSONObject([
+                        "type": .string("ledger.recovered"), "ts": .string(Sys.now().rfc3339),
+                        "archived_database": .string(r.archivedDatabase), "origin": .string(r.origin),
+                        "first_entry_hash": .string(r.firstEntryHash), "checkpoint_note": .string(r.checkpointNote),
+                    ])))
+                    try out.flush()
+                    return .success
+                } catch let error as DaemonMain.StartFailure {
+                    throw ToolFailure(error.message, status: ExitStatus(rawValue: error.status) ?? .software)
+                }
+            }
             do {
                 try DaemonMain.run(paths: paths, version: "osmodad (osmoda) \(osmodaVersion)") { line in
                     diagnostics.note(line)

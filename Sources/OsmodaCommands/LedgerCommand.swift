@@ -40,7 +40,10 @@ func connectDaemon(_ mode: DaemonModeOptions) throws(ToolFailure) -> DaemonClien
 }
 
 func clientFailure(_ e: ClientError) -> ToolFailure {
-    ToolFailure(e.description, status: ExitStatus(rawValue: e.exitStatus) ?? .software)
+    // A sealed ledger (failed verification) refuses writes until an admin recovers:
+    // the service is unavailable, not broken.
+    if e.code.rawValue == "ledger.verification_failed" { return ToolFailure(e.description, status: .unavailable) }
+    return ToolFailure(e.description, status: ExitStatus(rawValue: e.exitStatus) ?? .software)
 }
 
 func call(_ client: DaemonClient, _ method: String, _ params: JSONObject = JSONObject()) throws(ToolFailure) -> JSONValue {

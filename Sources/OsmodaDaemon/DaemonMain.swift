@@ -67,6 +67,40 @@ public enum DaemonMain {
         }
         SocketActivation.clearEnvironment()
         server.run()
+        // A last signed checkpoint, so the next start verifies everything written now.
+        if store.sealedReason == nil, (try? store.lastSeq) ?? 0 > 0 {
+            do { _ = try store.checkpoint() } catch { log("cannot write the shutdown checkpoint: \(error)") }
+        }
         store.close()
+    }
+}
+
+extension DaemonMain {
+    /// What `recover` did, for the tool's record.
+    public struct RecoveryReport: Sendable {
+        public var archivedDatabase: String
+        public var origin: String
+        public var firstEntryHash: String
+        public var checkpointNote: String
+    }
+
+    /// Recovers a sealed ledger (docs/ledger-format.md, Recovery): takes the state lock,
+    /// so no daemon may be running, archives the database unchanged and starts a new
+    /// epoch whose first entry records `acknowledging` and who ran this.
+    public static func recover(paths: Paths, acknowledging: String) throws(StartFailure) -> RecoveryReport {
+        let lock: StateDirectoryLock
+        do { lock = try StateDirectoryLock.acquire(stateDirectory: paths.stateDirectory) } catch {
+            throw StartFailure(message: error.message, status: error.code == DaemonError.lockedCode ? 75 : 74)
+        }
+        defer { lock.release() }
+        let actor = Actor(uid: getuid(), gid: getgid(), pid: getpid(), exe: PathCalls.readLink("/proc/self/exe") ?? "")
+        do {
+            let r = try LedgerStore.recover(stateDirectory: paths.stateDirectory, acknowledging: acknowledging, actor: actor)
+            defer { r.store.close() }
+            return RecoveryReport(archivedDatabase: r.archivedDatabase, origin: r.store.origin,
+                                  firstEntryHash: LedgerHash.hex(r.entry.hash), checkpointNote: r.checkpoint.note)
+        } catch {
+            throw StartFailure(message: "\(error)", status: error.code.rawValue == "ledger.not_sealed" ? 64 : 74)
+        }
     }
 }

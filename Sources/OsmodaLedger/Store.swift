@@ -249,17 +249,20 @@ public final class LedgerStore: Sendable {
 
     /// Closes the database. Later calls throw `ledger.closed`; closing twice is not an error.
     public func close() {
+        reader.withLock { r in
+            r.connection?.close()
+            r.connection = nil
+        }
         writer.withLock { w in
             w.insertEntry = nil
             w.updateTree = nil
             w.insertCheckpoint = nil
+            // Fold the WAL into the database file, so a stopped ledger is one
+            // self-contained file that can be copied as it is.
+            if !isReadOnly { try? w.connection?.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
             w.connection?.close()
             w.connection = nil
             w.closed = true
-        }
-        reader.withLock { r in
-            r.connection?.close()
-            r.connection = nil
         }
     }
 

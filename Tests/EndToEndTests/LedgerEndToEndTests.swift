@@ -183,6 +183,38 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         #expect(acknowledged.isSubset(of: present), "lost: \(acknowledged.subtracting(present).sorted().prefix(10))")
     }
 
+    @Test func aTamperedLedgerFailsClosedUntilRecovered() throws {
+        let w = try DaemonWorld()
+        defer { w.stopAll(); w.remove() }
+        var lines = ""
+        for i in 1...10 { lines += "{\"type\":\"test.n\",\"i\":\(i)}\n" }
+        var daemon = try w.startDaemon()
+        #expect(try w.ledger(["append"], stdin: Data(lines.utf8)).status == 0)
+        kill(daemon.processIdentifier, SIGTERM)   // a clean stop writes a checkpoint
+        daemon.waitUntilExit()
+        _ = try ToolRunner.run("/usr/bin/sqlite3", [w.database, "UPDATE entries SET type = 'test.x' WHERE seq = 10"])
+
+        daemon = try w.startDaemon()
+        let refused = try w.ledger(["append"], stdin: Data("{\"type\":\"test.n\",\"i\":11}\n".utf8))
+        #expect(refused.status == 69, "appends are refused while the ledger is sealed: \(refused.stderrText)")
+        #expect(refused.stderrText.contains("ledger.verification_failed"))
+        let stats = jsonLines(try w.ledger(["stats"])).first
+        #expect(stats?["sealed_reason"] != .null, "reads still work and say why")
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+
+        let recovered = try ToolRunner.run("osmodad", ["--user", "--recover", "entry 10 edited by hand in a test"], environment: w.env)
+        #expect(recovered.status == 0, "\(recovered.stderrText)")
+        #expect(jsonLines(recovered).first?["type"] == .string("ledger.recovered"))
+
+        daemon = try w.startDaemon()
+        defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
+        #expect(try w.ledger(["append"], stdin: Data("{\"type\":\"test.n\",\"i\":12}\n".utf8)).status == 0)
+        let entries = jsonLines(try w.ledger(["tail", "-n", "10"]))
+        #expect(entries.first?["entry_type"] == .string("ledger.recovered"))
+        #expect(try w.ledger(["verify"]).status == 0)
+    }
+
     @Test func secondDaemonOnTheSameStateIsRefused() throws {
         let w = try DaemonWorld()
         defer { w.stopAll(); w.remove() }

@@ -115,16 +115,22 @@ struct TamperFixture {
     var state: String { dir.path }
 
     init() throws {
-        dir = try TempDir()
-        let store = try LedgerStore.open(stateDirectory: dir.path, options: Fixtures.options())
-        defer { store.close() }
-        try Fixtures.appendMany(store, 40, batch: 20)
-        let c40 = try store.checkpoint()
-        try Fixtures.appendMany(store, 60, batch: 20, from: 40)
-        let c100 = try store.checkpoint()
-        try Fixtures.appendMany(store, 20, batch: 20, from: 100)
-        notes = [c40.note, c100.note]
-        key = try Fixtures.readPub(dir.path)
+        let dir = try TempDir()
+        do {
+            let store = try LedgerStore.open(stateDirectory: dir.path, options: Fixtures.options())
+            defer { store.close() }
+            try Fixtures.appendMany(store, 40, batch: 20)
+            let c40 = try store.checkpoint()
+            try Fixtures.appendMany(store, 60, batch: 20, from: 40)
+            let c100 = try store.checkpoint()
+            try Fixtures.appendMany(store, 20, batch: 20, from: 100)
+            notes = [c40.note, c100.note]
+            key = try Fixtures.readPub(dir.path)
+            self.dir = dir
+        } catch {
+            dir.remove()
+            throw error
+        }
     }
 
     /// Verifies offline, as `osmoda-ledger verify --checkpoint` would on a copy.
