@@ -74,7 +74,7 @@ public struct DaemonCommand: ParsableCommand {
                     let r = try DaemonMain.recover(paths: paths, acknowledging: recover)
                     let out = RecordOutput()
                     try out.write(.object(JSONObject([
-                        "type": .string("ledger.recovered"), "ts": .string(Sys.now().rfc3339),
+                        "type": .string("ledger.recovery"), "ts": .string(Sys.now().rfc3339),
                         "archived_database": .string(r.archivedDatabase), "origin": .string(r.origin),
                         "first_entry_hash": .string(r.firstEntryHash), "checkpoint_note": .string(r.checkpointNote),
                     ])))

@@ -42,7 +42,11 @@ func connectDaemon(_ mode: DaemonModeOptions) throws(ToolFailure) -> DaemonClien
 func clientFailure(_ e: ClientError) -> ToolFailure {
     // A sealed ledger (failed verification) refuses writes until an admin recovers:
     // the service is unavailable, not broken.
-    if e.code.rawValue == "ledger.verification_failed" { return ToolFailure(e.description, status: .unavailable) }
+    switch e.code.rawValue {
+    case "ledger.verification_failed": return ToolFailure(e.description, status: .unavailable)
+    case "ledger.not_found", "ledger.invalid_argument": return ToolFailure(e.description, status: .usage)
+    default: break
+    }
     return ToolFailure(e.description, status: ExitStatus(rawValue: e.exitStatus) ?? .software)
 }
 
@@ -58,6 +62,17 @@ func replyRecord(_ type: String, _ reply: JSONValue) -> JSONObject {
     var o = JSONObject(["type": .string(type), "ts": ts])
     if case .object(let r) = reply { o.members += r.members.filter { $0.key != "ts" && $0.key != "type" } }
     return o
+}
+
+/// Calls one daemon method and prints its reply as one record of `type`.
+func printReply(_ type: String, _ method: String, _ params: JSONObject = JSONObject(),
+                mode: DaemonModeOptions, format: OutputFormat) throws(ToolFailure) -> ExitStatus {
+    let client = try connectDaemon(mode)
+    defer { client.close() }
+    let sink = RecordSink(format: format)
+    try sink.emit(replyRecord(type, try call(client, method, params)))
+    try sink.flush()
+    return .success
 }
 
 func uint(_ v: JSONValue?) -> UInt64? {
@@ -98,7 +113,10 @@ struct LedgerAppend: ParsableCommand {
                 let params = JSONObject(["type": .string(entryType), "payload_json": .string(String(decoding: raw, as: UTF8.self))])
                 let reply: JSONValue
                 do { reply = try client.call(LedgerMethod.append, .object(params)) } catch let error as ClientError {
-                    if case .rpc(let e) = error, e.code == .invalidParams || e.code.rawValue.hasPrefix("ledger.invalid") {
+                    // A record the ledger will not take is this line's fault: skip it, go on.
+                    let lineFaults = ["ledger.reserved_type", "ledger.payload_too_large"]
+                    if case .rpc(let e) = error,
+                       e.code == .invalidParams || e.code.rawValue.hasPrefix("ledger.invalid") || lineFaults.contains(e.code.rawValue) {
                         diagnostics.error("not appended: \(e.message)")
                         rejected += 1
                         return
@@ -116,16 +134,30 @@ struct LedgerAppend: ParsableCommand {
     }
 }
 
+/// One entry as the daemon sent it: the export line, byte-exact, and its parse.
+struct EntryLine {
+    var raw: [UInt8]
+    var record: JSONObject
+
+    /// Writes the line as it came (JSON output), or adds the record to a table.
+    func emit(to sink: RecordSink) throws(ToolFailure) {
+        let result = raw.withUnsafeBufferPointer { buf in Result { () throws(ToolFailure) in try sink.pass(buf, parsed: record) } }
+        try result.get()
+    }
+}
+
 /// Reads entries `from` on through the daemon, a page at a time.
-func forEachEntry(_ client: DaemonClient, from: UInt64, through: UInt64? = nil, _ body: (JSONObject) throws -> Void) throws -> UInt64 {
+func forEachEntry(_ client: DaemonClient, from: UInt64, through: UInt64? = nil, _ body: (EntryLine) throws -> Void) throws -> UInt64 {
     var next = max(from, 1)
     while true {
         var params = JSONObject(["from": .int(Int64(next)), "limit": .int(Int64(LedgerMethod.maxEntriesPerCall))])
         if let through { params["through"] = .int(Int64(through)) }
         let reply = try call(client, LedgerMethod.entries, params)
-        guard case .array(let items)? = reply["entries"] else { return next }
-        for case .object(let e) in items {
-            try body(e)
+        guard case .array(let items)? = reply["lines"] else { return next }
+        for case .string(let text) in items {
+            let raw = Array(text.utf8)
+            guard case .object(let e) = try JSONReader.parse(raw) else { continue }
+            try body(EntryLine(raw: raw, record: e))
             if let s = uint(e["seq"]) { next = s + 1 }
         }
         let last = uint(reply["last_seq"]) ?? 0
@@ -154,11 +186,11 @@ struct LedgerTail: ParsableCommand {
             let sink = RecordSink(format: output.format)
             let last = uint(try call(client, LedgerMethod.stats)["last_seq"]) ?? 0
             var next = last >= UInt64(n) ? last - UInt64(n) + 1 : 1
-            next = try forEachEntry(client, from: next) { try sink.emit($0) }
+            next = try forEachEntry(client, from: next) { try $0.emit(to: sink) }
             try sink.flush()
             while follow {
                 Sys.sleep(milliseconds: 200)
-                next = try forEachEntry(client, from: next) { try sink.emit($0) }
+                next = try forEachEntry(client, from: next) { try $0.emit(to: sink) }
                 try sink.flush()
             }
             return .success
@@ -194,7 +226,8 @@ struct LedgerQuery: ParsableCommand {
             let client = try connectDaemon(mode)
             defer { client.close() }
             let sink = RecordSink(format: output.format)
-            _ = try forEachEntry(client, from: 1) { e in
+            _ = try forEachEntry(client, from: 1) { line in
+                let e = line.record
                 if let type, e["entry_type"] != .string(type) { return }
                 if let actor, e["actor_uid"] != .int(Int64(actor)) { return }
                 if sinceTS != nil || untilTS != nil {
@@ -203,7 +236,7 @@ struct LedgerQuery: ParsableCommand {
                     if let untilTS, ts >= untilTS { return }
                 }
                 if let expr, !expr.matches(e) { return }
-                try sink.emit(e)
+                try line.emit(to: sink)
             }
             try sink.flush()
             return .success
@@ -252,7 +285,9 @@ struct LedgerVerify: ParsableCommand {
 
     func validate() throws {
         if db != nil && export != nil { throw ValidationError("--db and --export exclude each other") }
-        _ = try trustedKey()
+        if let key, (try? NoteVerifierKey(parsing: key)) == nil {
+            throw ValidationError("--key: '\(key)' is not a note verifier key (name+id+key, as osmoda-ledger stats prints it)")
+        }
     }
 
     func trustedKey() throws(ToolFailure) -> NoteVerifierKey? {
@@ -308,15 +343,10 @@ struct LedgerProve: ParsableCommand {
     @OptionGroup var mode: DaemonModeOptions
 
     func run() throws {
+        var params = JSONObject(["seq": .int(Int64(seq))])
+        if let size { params["size"] = .int(Int64(size)) }
         try runTool("osmoda-ledger") { _ in
-            let client = try connectDaemon(mode)
-            defer { client.close() }
-            var params = JSONObject(["seq": .int(Int64(seq))])
-            if let size { params["size"] = .int(Int64(size)) }
-            let sink = RecordSink(format: output.format)
-            try sink.emit(replyRecord("ledger.proof", try call(client, LedgerMethod.prove, params)))
-            try sink.flush()
-            return .success
+            try printReply("ledger.proof", LedgerMethod.prove, params, mode: mode, format: output.format)
         }
     }
 }
@@ -329,15 +359,10 @@ struct LedgerConsistency: ParsableCommand {
     @OptionGroup var mode: DaemonModeOptions
 
     func run() throws {
+        var params = JSONObject(["old": .int(Int64(old))])
+        if let new { params["new"] = .int(Int64(new)) }
         try runTool("osmoda-ledger") { _ in
-            let client = try connectDaemon(mode)
-            defer { client.close() }
-            var params = JSONObject(["old": .int(Int64(old))])
-            if let new { params["new"] = .int(Int64(new)) }
-            let sink = RecordSink(format: output.format)
-            try sink.emit(replyRecord("ledger.consistency", try call(client, LedgerMethod.consistency, params)))
-            try sink.flush()
-            return .success
+            try printReply("ledger.consistency", LedgerMethod.consistency, params, mode: mode, format: output.format)
         }
     }
 }
@@ -377,12 +402,7 @@ struct LedgerStatsCommand: ParsableCommand {
 
     func run() throws {
         try runTool("osmoda-ledger") { _ in
-            let client = try connectDaemon(mode)
-            defer { client.close() }
-            let sink = RecordSink(format: output.format)
-            try sink.emit(replyRecord("ledger.stats", try call(client, LedgerMethod.stats)))
-            try sink.flush()
-            return .success
+            try printReply("ledger.stats", LedgerMethod.stats, mode: mode, format: output.format)
         }
     }
 }
@@ -406,7 +426,7 @@ struct LedgerExportCommand: ParsableCommand {
             } else {
                 let client = try connectDaemon(mode)
                 defer { client.close() }
-                _ = try forEachEntry(client, from: 1) { e in try out.write(.object(e)) }
+                _ = try forEachEntry(client, from: 1) { line in try out.writeLine(line.raw) }
             }
             try out.flush()
             return .success

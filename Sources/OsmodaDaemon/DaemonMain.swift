@@ -37,7 +37,8 @@ public enum DaemonMain {
             throw StartFailure(message: error.message, status: error.code == DaemonError.lockedCode ? 75 : 74)
         }
         let store: LedgerStore
-        do { store = try LedgerStore.open(stateDirectory: paths.stateDirectory) } catch {
+        // The host name names the ledger in its checkpoints' origin line.
+        do { store = try LedgerStore.open(stateDirectory: paths.stateDirectory, options: LedgerStore.Options(name: Sys.hostname())) } catch {
             throw StartFailure(message: "cannot open the ledger: \(error)", status: 74)
         }
         if let sealed = store.sealedReason {

@@ -85,6 +85,8 @@ public enum LedgerService {
         router.register(LedgerMethod.entries, role: .reader) { (_, raw) throws(RPCError) -> JSONValue in
             let p = try params(RangeParams.self, raw)
             let limit = min(max(p.limit ?? LedgerMethod.maxEntriesPerCall, 1), LedgerMethod.maxEntriesPerCall)
+            // Each entry travels as its export line, text for text, so a client can
+            // write it out byte-exact and `verify --export` recomputes the same hashes.
             var items: [JSONValue] = []
             let from = max(p.from ?? 1, 1)
             let last = try storeCall { () throws(LedgerStoreError) in try store.lastSeq }
@@ -92,7 +94,7 @@ public enum LedgerService {
             if from <= through {
                 do {
                     try store.entries(from: from, through: through) { e in
-                        items.append(try JSONReader.parse(LedgerExport.line(e)))
+                        items.append(.string(String(decoding: LedgerExport.line(e), as: UTF8.self)))
                     }
                 } catch let e as LedgerStoreError {
                     throw rpc(e)
@@ -100,7 +102,7 @@ public enum LedgerService {
                     throw .internalError("cannot read entries: \(error)")
                 }
             }
-            return .object(JSONObject(["entries": .array(items), "last_seq": .int(Int64(last))]))
+            return .object(JSONObject(["lines": .array(items), "last_seq": .int(Int64(last))]))
         }
 
         router.register(LedgerMethod.stats, role: .reader) { (_, _) throws(RPCError) -> JSONValue in

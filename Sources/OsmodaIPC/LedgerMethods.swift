@@ -4,7 +4,8 @@ import OsmodaCore
 public enum LedgerMethod {
     /// `{"type": "noun.event", "payload_json": "{…}"}` (or `"payload": {…}`) → `{"seq", "hash", "ts"}`; agent.
     public static let append = "ledger.append"
-    /// `{"from": seq, "through": seq?, "limit": n?}` → `{"entries": [ledger.entry…], "last_seq": n}`; reader.
+    /// `{"from": seq, "through": seq?, "limit": n?}` → `{"lines": [ledger.entry line…], "last_seq": n}`; reader.
+    /// Each line is the entry's export line as text, so its payload stays byte-exact.
     public static let entries = "ledger.entries"
     /// `{}` → the ledger's statistics; reader.
     public static let stats = "ledger.stats"

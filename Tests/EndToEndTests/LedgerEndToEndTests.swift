@@ -55,7 +55,7 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         let w = try DaemonWorld()
         defer { w.stopAll(); w.remove() }
         // The first call starts the daemon on demand.
-        let input = Data("{\"type\":\"svc.restart\",\"unit\":\"nginx\"}\n{\"type\":\"svc.restart\",\"unit\":\"db\"}\nnot json\n{\"n\":1}\n".utf8)
+        let input = Data("{\"type\":\"svc.restart\",\"unit\":\"nginx\"}\n{\"type\":\"svc.restart\", \"unit\":\"db\", \"a\": 1.0}\nnot json\n{\"n\":1}\n".utf8)
         let appended = try w.ledger(["append"], stdin: input)
         #expect(appended.status == 65, "a bad line and a record without type were skipped: \(appended.stderrText)")
         let acks = jsonLines(appended)
@@ -79,7 +79,15 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         #expect(verify.status == 0, "\(verify.stdoutText)\(verify.stderrText)")
         #expect(jsonLines(verify).first?["ok"] == .bool(true))
 
+        // Every record the ledger tool prints is documented in osmoda-records(5).
+        let stats = try w.ledger(["stats"])
+        let verifyOut = jsonLines(verify)
+        for record in acks + entries + jsonLines(cp) + verifyOut + jsonLines(stats) {
+            #expect(try RecordSchemaTests.undocumentedFields(record) == [], "\(record["type"] ?? .null)")
+        }
+
         let prove = try w.ledger(["prove", "1"])
+        for record in jsonLines(prove) { #expect(try RecordSchemaTests.undocumentedFields(record) == []) }
         #expect(jsonLines(prove).first?["size"] == .int(2))
         let consistency = try w.ledger(["consistency", "1", "2"])
         #expect(consistency.status == 0)
@@ -92,6 +100,7 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         #expect(offline.status == 0, "\(offline.stdoutText)\(offline.stderrText)")
 
         // A tampered export line is caught.
+        #expect(export.stdoutText.contains("\"a\": 1.0}"), "payloads stay byte-exact through the daemon")
         let tampered = export.stdoutText.replacingOccurrences(of: "\"unit\":\"db\"", with: "\"unit\":\"dc\"")
         try Data(tampered.utf8).write(to: exportFile)
         let bad = try ToolRunner.run("osmoda-ledger", ["verify", "--export", exportFile.path, "--format", "json"], environment: w.env)
@@ -205,7 +214,7 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
 
         let recovered = try ToolRunner.run("osmodad", ["--user", "--recover", "entry 10 edited by hand in a test"], environment: w.env)
         #expect(recovered.status == 0, "\(recovered.stderrText)")
-        #expect(jsonLines(recovered).first?["type"] == .string("ledger.recovered"))
+        #expect(jsonLines(recovered).first?["type"] == .string("ledger.recovery"))
 
         daemon = try w.startDaemon()
         defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
