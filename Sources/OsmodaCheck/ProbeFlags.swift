@@ -6,7 +6,7 @@ public struct ProbeFlag: Sendable {
     /// The flag without dashes: `tcp` for `--tcp`.
     public let name: String
     public let kind: ProbeKind
-    /// The placeholder for help text: `HOST:PORT`.
+    /// The value name in help text: `HOST:PORT`.
     public let valueName: String
     /// One line of help.
     public let help: String
