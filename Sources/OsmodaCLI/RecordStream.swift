@@ -26,6 +26,27 @@ public enum RecordStream {
         idle: () throws -> Void,
         _ body: (JSONObject, UnsafeBufferPointer<UInt8>) throws -> Void
     ) throws -> ExitStatus {
+        try run(inputs: inputs, options: options, projection: projection, diagnostics: diagnostics, idle: idle) { record, raw, _ in
+            try body(record, raw)
+        }
+    }
+
+    /// Where a record came from, for messages about it: `source:line`.
+    public struct Location: Sendable, CustomStringConvertible {
+        public var source: String
+        public var line: Int
+        public var description: String { "\(source):\(line)" }
+    }
+
+    /// The same, telling `body` where each record came from.
+    public static func run(
+        inputs: [String],
+        options: StreamOptions,
+        projection: KeyProjection?,
+        diagnostics: Diagnostics,
+        idle: () throws -> Void,
+        _ body: (JSONObject, UnsafeBufferPointer<UInt8>, Location) throws -> Void
+    ) throws -> ExitStatus {
         let (sources, failedOpens) = InputSource.open(inputs, diagnostics: diagnostics)
         var bad = 0
         var stopped = false
@@ -50,7 +71,7 @@ public enum RecordStream {
                         if options.strict { throw StopReading() }
                         return
                     }
-                    try body(record, line.bytes)
+                    try body(record, line.bytes, Location(source: source.name, line: line.number))
                 }
             } catch is StopReading {
                 stopped = true

@@ -84,7 +84,7 @@ struct LedgerAppend: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "append",
         abstract: "Append every input record to the ledger and print a ledger.entry acknowledgement for each.",
-        discussion: "The entry's type is the record's own type (or --type); the record is stored byte-exact as the payload. A record is acknowledged only once it is durable. A bad line is reported and skipped; the others are still appended.")
+        discussion: "The entry's type is the record's own type (or --type); the record is stored byte-exact as the payload. Records already waiting on the input are sent together and written in one transaction; each is acknowledged only once it is durable, in input order. A bad line, or a record the ledger refuses, is reported with its position and skipped; the others are still appended.")
 
     @Option(name: .long, help: ArgumentHelp("The entry type for every record (noun.event), instead of each record's own type.", valueName: "type"))
     var type: String?
@@ -93,6 +93,9 @@ struct LedgerAppend: ParsableCommand {
     @OptionGroup var output: FormatOptions
     @OptionGroup var mode: DaemonModeOptions
 
+    /// A batch stays well under the daemon's 1 MiB frame.
+    static let maxBatchBytes = 512 * 1024
+
     func run() throws {
         try runTool("osmoda-ledger") { diagnostics in
             let client = try connectDaemon(mode)
@@ -100,33 +103,46 @@ struct LedgerAppend: ParsableCommand {
             let out = RecordSink(format: output.format)
             // Acknowledgements already received are shown even when the daemon goes away.
             defer { try? out.flush() }
+            var pending: [(location: RecordStream.Location, type: String, payload: String)] = []
+            var pendingBytes = 0
             var rejected = 0
+
+            func send() throws {
+                guard !pending.isEmpty else { return }
+                let records = pending.map { JSONValue.object(JSONObject(["type": .string($0.type), "payload_json": .string($0.payload)])) }
+                let reply = try call(client, LedgerMethod.appendBatch, JSONObject(["records": .array(records)]))
+                guard case .array(let results)? = reply["results"], results.count == pending.count else {
+                    throw ToolFailure("the daemon answered the batch with \(reply["results"].map { "\($0.typeName)" } ?? "nothing")", status: .software)
+                }
+                for (p, result) in zip(pending, results) {
+                    if case .object(let err)? = result["error"] {
+                        let message = err["message"].flatMap { if case .string(let m) = $0 { m } else { nil } } ?? "refused"
+                        diagnostics.error("not appended: \(message)", source: p.location.source, line: p.location.line)
+                        rejected += 1
+                        continue
+                    }
+                    var ack = replyRecord("ledger.entry", result)
+                    ack["entry_type"] = .string(p.type)
+                    try out.emit(ack)
+                }
+                pending.removeAll(keepingCapacity: true)
+                pendingBytes = 0
+            }
+
             let status = try RecordStream.run(inputs: input.files, options: input.stream, projection: KeyProjection(["type"]),
-                                              diagnostics: diagnostics, idle: { try out.flush() }) { record, raw in
+                                              diagnostics: diagnostics, idle: { try send(); try out.flush() }) { record, raw, location in
                 var entryType = type
                 if entryType == nil, case .string(let t)? = record["type"] { entryType = t }
                 guard let entryType else {
-                    diagnostics.error("record has no 'type' and no --type was given; skipped")
+                    diagnostics.error("record has no 'type' and no --type was given; skipped", source: location.source, line: location.line)
                     rejected += 1
                     return
                 }
-                let params = JSONObject(["type": .string(entryType), "payload_json": .string(String(decoding: raw, as: UTF8.self))])
-                let reply: JSONValue
-                do { reply = try client.call(LedgerMethod.append, .object(params)) } catch let error as ClientError {
-                    // A record the ledger will not take is this line's fault: skip it, go on.
-                    let lineFaults = ["ledger.reserved_type", "ledger.payload_too_large"]
-                    if case .rpc(let e) = error,
-                       e.code == .invalidParams || e.code.rawValue.hasPrefix("ledger.invalid") || lineFaults.contains(e.code.rawValue) {
-                        diagnostics.error("not appended: \(e.message)")
-                        rejected += 1
-                        return
-                    }
-                    throw clientFailure(error)
-                }
-                var ack = replyRecord("ledger.entry", reply)
-                ack["entry_type"] = .string(entryType)
-                try out.emit(ack)
+                if pendingBytes + raw.count > Self.maxBatchBytes || pending.count >= LedgerMethod.maxBatchRecords { try send() }
+                pending.append((location, entryType, String(decoding: raw, as: UTF8.self)))
+                pendingBytes += raw.count + entryType.utf8.count + 64
             }
+            try send()
             try out.flush()
             if rejected > 0 && status == .success { return .dataError }
             return status

@@ -24,6 +24,19 @@ public enum LedgerService {
         var ts: String
     }
 
+    struct BatchRecord: Decodable, Sendable {
+        var type: String
+        var payloadJSON: String
+        enum CodingKeys: String, CodingKey {
+            case type
+            case payloadJSON = "payload_json"
+        }
+    }
+
+    struct BatchParams: Decodable, Sendable {
+        var records: [BatchRecord]
+    }
+
     struct RangeParams: Decodable, Sendable {
         var from: UInt64?
         var through: UInt64?
@@ -80,6 +93,35 @@ public enum LedgerService {
             let actor = Actor(uid: peer.uid, gid: peer.gid, pid: peer.pid, exe: peer.exe ?? "")
             let e = try storeCall { () throws(LedgerStoreError) in try committer.submit(AppendRequest(type: p.type, payload: payload, actor: actor)) }
             return AppendReply(seq: e.seq, hash: hex(e.hash), ts: e.ts.rfc3339)
+        }
+
+        // Many records in one request: each is validated on its own (a bad one is
+        // answered with its error, the others still go in), the valid ones are written
+        // in one transaction, and the reply comes only after it is durable.
+        router.register(LedgerMethod.appendBatch, role: .agent) { (peer, raw) throws(RPCError) -> JSONValue in
+            let p = try params(BatchParams.self, raw)
+            guard p.records.count <= LedgerMethod.maxBatchRecords else {
+                throw .invalidParams("at most \(LedgerMethod.maxBatchRecords) records in one batch, not \(p.records.count)")
+            }
+            let actor = Actor(uid: peer.uid, gid: peer.gid, pid: peer.pid, exe: peer.exe ?? "")
+            var results = [JSONValue](repeating: .null, count: p.records.count)
+            var valid: [(Int, AppendRequest)] = []
+            for (i, r) in p.records.enumerated() {
+                let request = AppendRequest(type: r.type, payload: Array(r.payloadJSON.utf8), actor: actor)
+                do throws(LedgerStoreError) {
+                    try request.validate()
+                    valid.append((i, request))
+                } catch {
+                    results[i] = .object(JSONObject(["error": .object(JSONObject(["code": .string(error.code.rawValue), "message": .string(error.message)]))]))
+                }
+            }
+            if !valid.isEmpty {
+                let written = try storeCall { () throws(LedgerStoreError) in try store.append(valid.map(\.1)) }
+                for ((i, _), e) in zip(valid, written) {
+                    results[i] = .object(JSONObject(["seq": .int(Int64(e.seq)), "hash": .string(hex(e.hash)), "ts": .string(e.ts.rfc3339)]))
+                }
+            }
+            return .object(JSONObject(["results": .array(results)]))
         }
 
         router.register(LedgerMethod.entries, role: .reader) { (_, raw) throws(RPCError) -> JSONValue in

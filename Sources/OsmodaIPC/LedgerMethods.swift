@@ -4,6 +4,11 @@ import OsmodaCore
 public enum LedgerMethod {
     /// `{"type": "noun.event", "payload_json": "{…}"}` (or `"payload": {…}`) → `{"seq", "hash", "ts"}`; agent.
     public static let append = "ledger.append"
+    /// `{"records": [{"type", "payload_json"}…]}` → `{"results": [{"seq", "hash", "ts"} or {"error": {"code", "message"}}…]}`
+    /// in order; the valid records are committed in one transaction before the reply; agent.
+    public static let appendBatch = "ledger.append_batch"
+    /// The most records one `ledger.append_batch` takes.
+    public static let maxBatchRecords = 4096
     /// `{"from": seq, "through": seq?, "limit": n?}` → `{"lines": [ledger.entry line…], "last_seq": n}`; reader.
     /// Each line is the entry's export line as text, so its payload stays byte-exact.
     public static let entries = "ledger.entries"

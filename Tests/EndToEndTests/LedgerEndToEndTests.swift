@@ -224,6 +224,19 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         #expect(try w.ledger(["verify"]).status == 0)
     }
 
+    @Test func aRefusedRecordInABatchSkipsOnlyItself() throws {
+        let w = try DaemonWorld()
+        defer { w.stopAll(); w.remove() }
+        // One batch: the reserved type and the oversized payload are refused, the rest go in.
+        let big = String(repeating: "x", count: 70_000)
+        let input = "{\"type\":\"a.b\",\"i\":1}\n{\"type\":\"ledger.forged\"}\n{\"type\":\"a.b\",\"pad\":\"\(big)\"}\n{\"type\":\"a.b\",\"i\":4}\n"
+        let r = try w.ledger(["append"], stdin: Data(input.utf8))
+        #expect(r.status == 65)
+        #expect(jsonLines(r).map { $0["seq"] } == [.int(1), .int(2)])
+        #expect(r.stderrText.contains("<stdin>:2: not appended"), "\(r.stderrText)")
+        #expect(r.stderrText.contains("<stdin>:3: not appended"), "\(r.stderrText)")
+    }
+
     @Test func secondDaemonOnTheSameStateIsRefused() throws {
         let w = try DaemonWorld()
         defer { w.stopAll(); w.remove() }
