@@ -330,6 +330,14 @@ private func mismatch(_ expected: String, _ v: JSONValue, _ path: [any CodingKey
     .typeMismatch(Any.self, .init(codingPath: path, debugDescription: "expected \(expected), found \(v.typeName)"))
 }
 
+/// The value as `T`, which the caller has just checked it is.
+private func cast<T>(_ value: Any, _ path: [any CodingKey]) throws -> T {
+    guard let typed = value as? T else {
+        throw DecodingError.typeMismatch(T.self, .init(codingPath: path, debugDescription: "internal: cannot convert to \(T.self)"))
+    }
+    return typed
+}
+
 private func decodePrimitive<T: Decodable>(_ type: T.Type, _ v: JSONValue, _ path: [any CodingKey], _ log: AccessLog) throws -> T {
     func int<I: FixedWidthInteger>(_: I.Type) throws -> I {
         switch v {
@@ -345,29 +353,29 @@ private func decodePrimitive<T: Decodable>(_ type: T.Type, _ v: JSONValue, _ pat
     switch type {
     case is String.Type:
         guard case .string(let s) = v else { throw mismatch("a string", v, path) }
-        return s as! T
+        return try cast(s, path)
     case is Bool.Type:
         guard case .bool(let b) = v else { throw mismatch("a boolean", v, path) }
-        return b as! T
+        return try cast(b, path)
     case is Double.Type:
         guard let d = v.number else { throw mismatch("a number", v, path) }
-        return d as! T
-    case is Int.Type: return try int(Int.self) as! T
-    case is Int64.Type: return try int(Int64.self) as! T
-    case is Int32.Type: return try int(Int32.self) as! T
-    case is Int16.Type: return try int(Int16.self) as! T
-    case is Int8.Type: return try int(Int8.self) as! T
+        return try cast(d, path)
+    case is Int.Type: return try cast(try int(Int.self), path)
+    case is Int64.Type: return try cast(try int(Int64.self), path)
+    case is Int32.Type: return try cast(try int(Int32.self), path)
+    case is Int16.Type: return try cast(try int(Int16.self), path)
+    case is Int8.Type: return try cast(try int(Int8.self), path)
     case is Float.Type:
         guard let d = v.number else { throw mismatch("a number", v, path) }
-        return Float(d) as! T
-    case is UInt64.Type: return try int(UInt64.self) as! T
-    case is UInt32.Type: return try int(UInt32.self) as! T
-    case is UInt16.Type: return try int(UInt16.self) as! T
-    case is UInt8.Type: return try int(UInt8.self) as! T
-    case is UInt.Type: return try int(UInt.self) as! T
+        return try cast(Float(d), path)
+    case is UInt64.Type: return try cast(try int(UInt64.self), path)
+    case is UInt32.Type: return try cast(try int(UInt32.self), path)
+    case is UInt16.Type: return try cast(try int(UInt16.self), path)
+    case is UInt8.Type: return try cast(try int(UInt8.self), path)
+    case is UInt.Type: return try cast(try int(UInt.self), path)
     case is JSONValue.Type:
         log.noteOpaque(path)
-        return v as! T
+        return try cast(v, path)
     default:
         return try T(from: _Decoder(value: v, codingPath: path, log: log))
     }
