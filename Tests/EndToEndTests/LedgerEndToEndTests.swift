@@ -255,6 +255,52 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         #expect(r.stderrText.hasPrefix("osmoda-ledger: error: "))
     }
 
+    /// Admin (this test's uid), agent, reader and stranger, with a real second uid.
+    /// The role decides; the actor recorded is the real peer.
+    @Test(arguments: [("agent", true), ("reader", false), ("", false)])
+    func authorisationMatrix(_ role: String, _ mayAppend: Bool) throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
+        let w = try DaemonWorld()
+        defer { w.stopAll(); w.remove() }
+        let config = w.root.appendingPathComponent("config")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        if !role.isEmpty {
+            try Data("{\"\(role)\": {\"uids\": [65534]}}".utf8).write(to: config.appendingPathComponent("roles.json"))
+        }
+        let daemon = try w.startDaemon()
+        defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
+        chmod(w.root.path, 0o755)
+        chmod(w.root.appendingPathComponent("run").path, 0o755)
+        chmod(w.env["OSMODA_SOCKET"] ?? "", 0o666)
+        let tool = ToolRunner.productsDirectory.appendingPathComponent("osmoda-ledger").path
+        func asNobody(_ args: [String], stdin: Data = Data()) throws -> ToolRunner.Result {
+            try ToolRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", tool] + args + ["--user", "--format", "json"],
+                               stdin: stdin, environment: w.env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 })
+        }
+        let append = try asNobody(["append"], stdin: Data("{\"type\":\"auth.test\"}\n".utf8))
+        let stats = try asNobody(["stats"])
+        switch role {
+        case "agent":
+            #expect(append.status == 0, "\(append.stderrText)")
+            #expect(stats.status == 0)
+        case "reader":
+            #expect(append.status == 77, "a reader may not append: \(append.stderrText)")
+            #expect(stats.status == 0, "a reader may read")
+        default:
+            #expect(append.status == 77)
+            #expect(stats.status == 77, "a stranger may not even read")
+        }
+        // The admin (our own uid) sees what landed, and who did it.
+        let entries = jsonLines(try w.ledger(["tail"]))
+        if mayAppend {
+            #expect(entries.count == 1)
+            #expect(entries.first?["actor_uid"] == .int(65534))
+            #expect(entries.first?["actor_gid"] == .int(65534))
+        } else {
+            #expect(entries.isEmpty)
+        }
+    }
+
     @Test func aStrangerIsRefused() throws {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
         let w = try DaemonWorld()
