@@ -155,22 +155,53 @@ extension LedgerStore {
     }
 
     static func feed(_ rows: SQLiteStatement, into verifier: inout ChainVerifier, lastTs: inout Timestamp?) throws(SQLiteError) -> ChainFailure? {
-        while try rows.step() {
-            switch LedgerSchema.decodeEntry(rows) {
-            case .failure(let f):
-                // A row the verifier never sees: report the sequence problem first if there is one.
-                let expected = verifier.finish().tipSeq + 1
-                if f.seq != expected, verifier.failure == nil {
-                    return ChainFailure(seq: expected, kind: .sequence, reason: "expected seq \(expected), found seq \(f.seq)")
+        // SQLite reads ahead on a second thread while this one hashes; the rows, their
+        // order and where the read ends are those of the single-threaded loop below.
+        guard let pipe = PipelinedRowReader.start(rows) else { return try feedInline(rows, into: &verifier, lastTs: &lastTs) }
+        defer { pipe.finish() }
+        var failure: ChainFailure?
+        let end = pipe.forEachBatch { batch in
+            for i in 0..<batch.count {
+                if !verifier.feed(batch.rows[i].stored.entry, storedHash: batch.rows[i].stored.hash) { return false }
+                if batch.rows[i].stored.leafHash != batch.rows[i].stored.hash {
+                    failure = ChainFailure(
+                        seq: batch.rows[i].stored.seq, kind: .hash, reason: "the stored leaf_hash differs from the entry's recomputed hash")
+                    return false
                 }
-                return ChainFailure(seq: f.seq, kind: .malformed, reason: f.reason)
-            case .success(let e):
-                if !verifier.feed(e.entry, storedHash: e.hash) { return nil }
-                if e.leafHash != e.hash {
-                    return ChainFailure(seq: e.seq, kind: .hash, reason: "the stored leaf_hash differs from the entry's recomputed hash")
-                }
-                lastTs = e.ts
+                lastTs = batch.rows[i].stored.ts
             }
+            return true
+        }
+        switch end {
+        case nil: return failure
+        case .done: return nil
+        case .error(let error): throw error
+        case .malformed(let f): return malformed(f, verifier: verifier)
+        }
+    }
+
+    /// The failure for a row `decodeEntry` refuses: the sequence problem first if there is one.
+    static func malformed(_ f: ChainFailure, verifier: ChainVerifier) -> ChainFailure {
+        let expected = verifier.finish().tipSeq + 1
+        if f.seq != expected, verifier.failure == nil {
+            return ChainFailure(seq: expected, kind: .sequence, reason: "expected seq \(expected), found seq \(f.seq)")
+        }
+        return ChainFailure(seq: f.seq, kind: .malformed, reason: f.reason)
+    }
+
+    /// `feed` on the calling thread alone.
+    static func feedInline(_ rows: SQLiteStatement, into verifier: inout ChainVerifier, lastTs: inout Timestamp?) throws(SQLiteError) -> ChainFailure? {
+        // One reused row: the verifier borrows the entry, so its arrays keep their storage.
+        var row = EntryRowReader()
+        while try rows.step() {
+            // A row the verifier never sees.
+            if let f = row.read(rows) { return malformed(f, verifier: verifier) }
+            // No local copy of the row: one would share its arrays and defeat their reuse.
+            if !verifier.feed(row.stored.entry, storedHash: row.stored.hash) { return nil }
+            if row.stored.leafHash != row.stored.hash {
+                return ChainFailure(seq: row.stored.seq, kind: .hash, reason: "the stored leaf_hash differs from the entry's recomputed hash")
+            }
+            lastTs = row.stored.ts
         }
         return nil
     }
