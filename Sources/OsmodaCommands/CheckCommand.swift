@@ -70,23 +70,15 @@ public struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("timeout"), help: ArgumentHelp("The timeout of probes given by flags.", valueName: "duration"))
     var timeout: String = "5s"
 
-    @Option(name: .long, help: ArgumentHelp("Run every probe again at this interval.", valueName: "duration"))
-    var every: String?
-
-    @Option(name: .long, help: ArgumentHelp("Stop after this many rounds (with --every).", valueName: "n"))
-    var count: Int?
+    @OptionGroup var repeating: RepeatOptions
 
     @OptionGroup var output: FormatOptions
 
     public init() {}
 
     public func validate() throws {
-        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
-        if count != nil && every == nil { throw ValidationError("--count needs --every") }
-        _ = try parseInterval(every)
         _ = try parseInterval(timeout)
-        let flags = unit.count + tcp.count + http.count + command.count + process.count + pidfile.count + file.count + disk.count + cert.count
-        if flags == 0 && probes == nil { throw ValidationError("no probes: give --probes FILE or at least one probe flag") }
+        if flagValues.values.allSatisfy(\.isEmpty) && probes == nil { throw ValidationError("no probes: give --probes FILE or at least one probe flag") }
     }
 
     /// The values given for each probe flag, by the flag's name in `ProbeSpec.flags`.
@@ -119,12 +111,11 @@ public struct CheckCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let interval = try parseInterval(every)
         try runTool("osmoda-check") { _ in
             let specs = try specs()
             let sink = RecordSink(format: output.format)
             var allOK = true
-            try repeatEvery(interval, count: count) {
+            try repeating.repeatBody {
                 let results = Probes.runAll(specs)
                 let now = Sys.now()
                 allOK = true

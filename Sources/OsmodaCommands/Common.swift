@@ -58,6 +58,26 @@ func runTool(_ program: String, _ body: (Diagnostics) throws -> ExitStatus) thro
     if status != .success { throw ExitCode(status.rawValue) }
 }
 
+/// `--every` and `--count`, shared by the tools that can repeat.
+struct RepeatOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Run again at this interval, e.g. 500ms, 10s, 5m.", valueName: "duration"))
+    var every: String?
+
+    @Option(name: .long, help: ArgumentHelp("Stop after this many runs (with --every).", valueName: "n"))
+    var count: Int?
+
+    func validate() throws {
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if count != nil && every == nil { throw ValidationError("--count needs --every") }
+        _ = try parseInterval(every)
+    }
+
+    /// Runs `body` once, or as `--every` and `--count` say.
+    func repeatBody(_ body: () throws -> Void) throws {
+        try repeatEvery(try parseInterval(every), count: count, body)
+    }
+}
+
 /// Parses a `--every` value.
 func parseInterval(_ text: String?) throws -> Int64? {
     guard let text else { return nil }

@@ -26,11 +26,7 @@ public struct HealthCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Sample repeatedly at this interval, e.g. 500ms, 10s, 5m.", valueName: "duration"))
-    var every: String?
-
-    @Option(name: .long, help: ArgumentHelp("Stop after this many samples (with --every).", valueName: "n"))
-    var count: Int?
+    @OptionGroup var repeating: RepeatOptions
 
     @Option(name: .customLong("proc-root"), help: ArgumentHelp("Read this directory instead of /proc (for tests).", visibility: .hidden))
     var procRoot: String = "/proc"
@@ -42,21 +38,14 @@ public struct HealthCommand: ParsableCommand {
 
     public init() {}
 
-    public func validate() throws {
-        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
-        if count != nil && every == nil { throw ValidationError("--count needs --every") }
-        _ = try parseInterval(every)
-    }
-
     public func run() throws {
-        let interval = try parseInterval(every)
         try runTool("osmoda-health") { _ in
             let sink = RecordSink(format: output.format)
             let sampler = HealthSampler(procRoot: procRoot, sysRoot: sysRoot)
             do { try sampler.prime() } catch let error as SystemError {
                 throw ToolFailure("cannot sample the host: \(error.description)", status: .ioError)
             }
-            try repeatEvery(interval, count: count) {
+            try repeating.repeatBody {
                 let sample = sampler.sample()
                 try sink.emit(sample, at: sample.time)
                 try sink.flush()

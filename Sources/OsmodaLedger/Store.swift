@@ -364,7 +364,8 @@ public final class LedgerStore: Sendable {
         }
     }
 
-    static func bindEntry(_ e: StoredEntry, to s: SQLiteStatement) throws(SQLiteError) {
+    /// Binds an entry's eleven columns, in schema order, and runs the insert.
+    package static func bindEntry(_ e: StoredEntry, to s: SQLiteStatement) throws(SQLiteError) {
         let x = e.entry
         try s.bind(Int64(bitPattern: x.seq), at: 1)
         try s.bind(x.ts.millisecondsSinceEpoch, at: 2)

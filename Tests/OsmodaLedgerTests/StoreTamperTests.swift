@@ -63,19 +63,7 @@ enum StoreTamper {
     static func insert(_ raw: SQLiteConnection, _ e: StoredEntry) throws {
         let s = try raw.prepare(
             "INSERT INTO entries (seq, ts, type, uid, gid, pid, exe, payload, prev_hash, hash, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        let x = e.entry
-        try s.bind(Int64(x.seq), at: 1)
-        try s.bind(x.ts.millisecondsSinceEpoch, at: 2)
-        try s.bind(x.type, at: 3)
-        try s.bind(Int64(x.actor.uid), at: 4)
-        try s.bind(Int64(x.actor.gid), at: 5)
-        try s.bind(Int64(x.actor.pid), at: 6)
-        try s.bind(x.actor.exe, at: 7)
-        try s.bind(x.payload, at: 8)
-        try s.bind(x.prevHash, at: 9)
-        try s.bind(e.hash, at: 10)
-        try s.bind(e.leafHash, at: 11)
-        try s.run()
+        try LedgerStore.bindEntry(e, to: s)
     }
 
     /// Rewrites the table from `entries` with fresh, correct hashes from `from` on, and

@@ -77,8 +77,8 @@ function __osmoda-health_custom_completion
 end
 
 complete -c 'osmoda-health' -f
-complete -c 'osmoda-health' -n '__osmoda-health_should_offer_completions_for_flags_or_options "osmoda-health" every' -l 'every' -d 'Sample repeatedly at this interval, e.g. 500ms, 10s, 5m.' -rfka ''
-complete -c 'osmoda-health' -n '__osmoda-health_should_offer_completions_for_flags_or_options "osmoda-health" count' -l 'count' -d 'Stop after this many samples (with --every).' -rfka ''
+complete -c 'osmoda-health' -n '__osmoda-health_should_offer_completions_for_flags_or_options "osmoda-health" every' -l 'every' -d 'Run again at this interval, e.g. 500ms, 10s, 5m.' -rfka ''
+complete -c 'osmoda-health' -n '__osmoda-health_should_offer_completions_for_flags_or_options "osmoda-health" count' -l 'count' -d 'Stop after this many runs (with --every).' -rfka ''
 complete -c 'osmoda-health' -n '__osmoda-health_should_offer_completions_for_flags_or_options "osmoda-health" format' -l 'format' -d 'Output format: auto (a table on a terminal, JSON Lines otherwise), json or table.' -rfka 'auto json table'
 complete -c 'osmoda-health' -n '__osmoda-health_should_offer_completions_for_flags_or_options "osmoda-health" version' -l 'version' -d 'Show the version.'
 complete -c 'osmoda-health' -n '__osmoda-health_should_offer_completions_for_flags_or_options "osmoda-health" h help' -s 'h' -l 'help' -d 'Show help information.'
