@@ -147,3 +147,39 @@ extension Sys {
         guard fsync(fd) == 0 else { throw SystemError("fsync", subject: path) }
     }
 }
+
+extension Sys {
+    /// Replaces `path` atomically and durably, for state files: writes a temporary file
+    /// beside it with `mode`, `fsync`s it, `rename(2)`s it over `path`, then `fsync`s the
+    /// directory. A crash at any point leaves either the old file or the new one.
+    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
+        let temp = "\(path).tmp-\(getpid())"
+        _ = unlink(temp)
+        let fd = try open(temp, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+        var renamed = false
+        defer { if !renamed { _ = unlink(temp) } }
+        do {
+            defer { close(fd) }
+            // The umask may have narrowed the mode; set it exactly.
+            guard fchmod(fd, mode) == 0 else { throw SystemError("fchmod", subject: temp) }
+            try writeAll(fd, bytes)
+            guard fsync(fd) == 0 else { throw SystemError("fsync", subject: temp) }
+        }
+        guard rename(temp, path) == 0 else { throw SystemError("rename", subject: path) }
+        renamed = true
+        try syncDirectory(of: path)
+    }
+
+    /// `fsync(2)` on the directory that holds `path`, so a new name in it survives a crash.
+    public static func syncDirectory(of path: String) throws(SystemError) {
+        let dir: String
+        if let slash = path.lastIndex(of: "/") {
+            dir = slash == path.startIndex ? "/" : String(path[..<slash])
+        } else {
+            dir = "."
+        }
+        let fd = try open(dir, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SystemError("fsync", subject: dir) }
+    }
+}
