@@ -103,18 +103,21 @@ struct LedgerAppend: ParsableCommand {
             let out = RecordSink(format: output.format)
             // Acknowledgements already received are shown even when the daemon goes away.
             defer { try? out.flush() }
-            var pending: [(location: RecordStream.Location, type: String, payload: String)] = []
+            typealias Pending = (location: RecordStream.Location, type: String, payload: String)
+            var pending: [Pending] = []
             var pendingBytes = 0
             var rejected = 0
+            // Batches sent and not yet answered: the next batch is read and sent while
+            // the daemon writes the previous one, and answers are taken oldest first.
+            var inFlight: [(call: DaemonClient.PendingCall, batch: [Pending])] = []
 
-            func send() throws {
-                guard !pending.isEmpty else { return }
-                let records = pending.map { JSONValue.object(JSONObject(["type": .string($0.type), "payload_json": .string($0.payload)])) }
-                let reply = try call(client, LedgerMethod.appendBatch, JSONObject(["records": .array(records)]))
-                guard case .array(let results)? = reply["results"], results.count == pending.count else {
+            func settleOldest() throws {
+                let (pendingCall, batch) = inFlight.removeFirst()
+                let reply = try Result { () throws(ClientError) -> JSONValue in try client.awaitReply(pendingCall) }.mapError(clientFailure).get()
+                guard case .array(let results)? = reply["results"], results.count == batch.count else {
                     throw ToolFailure("the daemon answered the batch with \(reply["results"].map { "\($0.typeName)" } ?? "nothing")", status: .software)
                 }
-                for (p, result) in zip(pending, results) {
+                for (p, result) in zip(batch, results) {
                     if case .object(let err)? = result["error"] {
                         let message = err["message"].flatMap { if case .string(let m) = $0 { m } else { nil } } ?? "refused"
                         diagnostics.error("not appended: \(message)", source: p.location.source, line: p.location.line)
@@ -125,12 +128,25 @@ struct LedgerAppend: ParsableCommand {
                     ack["entry_type"] = .string(p.type)
                     try out.emit(ack)
                 }
+            }
+
+            func send() throws {
+                guard !pending.isEmpty else { return }
+                let records = pending.map { JSONValue.object(JSONObject(["type": .string($0.type), "payload_json": .string($0.payload)])) }
+                let params = JSONValue.object(JSONObject(["records": .array(records)]))
+                do { inFlight.append((try client.submit(LedgerMethod.appendBatch, params), pending)) } catch { throw clientFailure(error) }
                 pending.removeAll(keepingCapacity: true)
                 pendingBytes = 0
+                while inFlight.count > 1 { try settleOldest() }
+            }
+
+            func settleAll() throws {
+                try send()
+                while !inFlight.isEmpty { try settleOldest() }
             }
 
             let status = try RecordStream.run(inputs: input.files, options: input.stream, projection: KeyProjection(["type"]),
-                                              diagnostics: diagnostics, idle: { try send(); try out.flush() }) { record, raw, location in
+                                              diagnostics: diagnostics, idle: { try settleAll(); try out.flush() }) { record, raw, location in
                 var entryType = type
                 if entryType == nil, case .string(let t)? = record["type"] { entryType = t }
                 guard let entryType else {
@@ -142,7 +158,7 @@ struct LedgerAppend: ParsableCommand {
                 pending.append((location, entryType, String(decoding: raw, as: UTF8.self)))
                 pendingBytes += raw.count + entryType.utf8.count + 64
             }
-            try send()
+            try settleAll()
             try out.flush()
             if rejected > 0 && status == .success { return .dataError }
             return status

@@ -343,24 +343,26 @@ public struct JSONReader {
         let end = pos - 1
         let body = UnsafeBufferPointer(rebasing: bytes[start..<end])
         if !escaped { return String(decoding: body, as: UTF8.self) }
-        var out = String.UnicodeScalarView()
+        // Unescape into UTF-8 bytes, then make the string once.
+        var out: [UInt8] = []
+        out.reserveCapacity(end - start)
         var i = start
         var sub = self
         while i < end {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\\") {
+            if bytes[i] == UInt8(ascii: "\\") {
                 sub.pos = i
-                out.append(try sub.decodeEscape())
+                let scalar = try sub.decodeEscape()
                 i = sub.pos
+                appendUTF8(scalar, to: &out)
             } else {
                 // Copy the run up to the next escape as already-validated UTF-8.
                 var j = i
                 while j < end && bytes[j] != UInt8(ascii: "\\") { j += 1 }
-                out.append(contentsOf: String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<j]), as: UTF8.self).unicodeScalars)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
                 i = j
             }
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - Numbers
@@ -472,4 +474,26 @@ func memcmpEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8
     guard a.count == b.count else { return false }
     for i in 0..<a.count where a[i] != b[i] { return false }
     return true
+}
+
+/// Appends the UTF-8 encoding of `scalar`.
+@inline(__always)
+func appendUTF8(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
+    let v = scalar.value
+    switch v {
+    case 0..<0x80:
+        out.append(UInt8(v))
+    case 0x80..<0x800:
+        out.append(UInt8(0xC0 | (v >> 6)))
+        out.append(UInt8(0x80 | (v & 0x3F)))
+    case 0x800..<0x10000:
+        out.append(UInt8(0xE0 | (v >> 12)))
+        out.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
+        out.append(UInt8(0x80 | (v & 0x3F)))
+    default:
+        out.append(UInt8(0xF0 | (v >> 18)))
+        out.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
+        out.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
+        out.append(UInt8(0x80 | (v & 0x3F)))
+    }
 }

@@ -30,11 +30,29 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public var rfc3339: String {
         let c = components
-        func pad(_ v: Int, _ n: Int) -> String {
-            let s = String(v)
-            return s.count >= n ? s : String(repeating: "0", count: n - s.count) + s
+        // Fixed-width digits into a stack buffer: this is on every record's hot path.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buf -> String in
+            var i = 0
+            func put(_ v: Int, _ width: Int) {
+                var v = v
+                if width == 4 && (v < 0 || v > 9999) {
+                    // Outside four digits: sign and as many digits as it takes.
+                    for b in String(v).utf8 { buf[i] = b; i += 1 }
+                    return
+                }
+                var k = width
+                while k > 0 {
+                    k -= 1
+                    buf[i + k] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+                    v /= 10
+                }
+                i += width
+            }
+            func put(_ b: Unicode.Scalar) { buf[i] = UInt8(ascii: b); i += 1 }
+            put(c.year, 4); put("-"); put(c.month, 2); put("-"); put(c.day, 2); put("T")
+            put(c.hour, 2); put(":"); put(c.minute, 2); put(":"); put(c.second, 2); put("."); put(c.millisecond, 3); put("Z")
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<i]), as: UTF8.self)
         }
-        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)).\(pad(c.millisecond, 3))Z"
     }
 
     static func daysIn(month m: Int, year y: Int) -> Int {

@@ -142,6 +142,8 @@ public final class DaemonClient: @unchecked Sendable {
     private var frames: FrameBuffer
     private var nextID: Int64 = 1
     private var started: Int32?
+    /// Calls sent by `submit` and not yet answered.
+    private var inFlight = 0
 
     private init(paths: Paths, options: ClientOptions) {
         self.paths = paths
@@ -193,6 +195,49 @@ public final class DaemonClient: @unchecked Sendable {
         }
     }
 
+    /// A call sent by `submit` whose answer has not been taken yet.
+    public struct PendingCall: Sendable {
+        fileprivate var request: RPCRequest
+        public var method: String { request.method }
+    }
+
+    /// Sends a call without waiting for its answer, so that the daemon can work on it
+    /// while this process prepares the next one. Answers come back in the order the
+    /// calls were sent; take each with `awaitReply`, oldest first. While sending, any
+    /// answers already waiting are read, so neither side can block the other.
+    ///
+    /// Pipelined calls belong to one thread: do not mix them with `call` from another.
+    /// A connection lost with calls in flight fails them all with `daemonUnavailable`,
+    /// since the daemon may have acted on some.
+    public func submit(_ method: String, _ params: JSONValue? = nil) throws(ClientError) -> PendingCall {
+        monitor.lock()
+        defer { monitor.unlock() }
+        var request = RPCRequest(id: .number(nextID), method: method, params: params)
+        nextID += 1
+        let bytes = request.encoded()
+        guard bytes.count - 1 <= options.maxRequestBytes else { throw .rpc(.tooLarge(limit: options.maxRequestBytes)) }
+        if inFlight == 0 { try reopenIfClosed() }
+        guard fd >= 0 else { throw .daemonUnavailable("lost the connection to the daemon") }
+        do {
+            try UnixSocket.sendAll(fd, bytes, timeoutMs: options.callTimeoutMs, onReadable: { self.drainReadable() })
+        } catch {
+            drop()
+            throw .daemonUnavailable("lost the connection to the daemon while sending '\(method)': \(error.message)")
+        }
+        inFlight += 1
+        request.params = nil
+        return PendingCall(request: request)
+    }
+
+    /// Waits for the answer to the oldest call sent by `submit`.
+    public func awaitReply(_ call: PendingCall) throws(ClientError) -> JSONValue {
+        monitor.lock()
+        defer { monitor.unlock() }
+        guard fd >= 0, inFlight > 0 else { throw .daemonUnavailable("the connection to the daemon was lost before '\(call.method)' was answered") }
+        inFlight -= 1
+        return try awaitResponse(call.request, deadline: MonotonicDeadline(milliseconds: options.callTimeoutMs))
+    }
+
     /// Closes the connection; a later call opens a new one.
     public func close() {
         monitor.withLock { drop() }
@@ -206,6 +251,7 @@ public final class DaemonClient: @unchecked Sendable {
         if fd >= 0 { Sys.close(fd) }
         fd = -1
         frames = FrameBuffer(limit: options.maxResponseBytes)
+        inFlight = 0
     }
 
     /// Opens the connection, starting the daemon when that is allowed and needed.
@@ -330,6 +376,11 @@ public final class DaemonClient: @unchecked Sendable {
             drop()
             throw .daemonUnavailable("lost the connection to the daemon while sending '\(request.method)': \(error.message)")
         }
+        return try awaitResponse(request, deadline: deadline)
+    }
+
+    /// Reads until the response to `request` arrives (responses come in request order).
+    private func awaitResponse(_ request: RPCRequest, deadline: MonotonicDeadline) throws(ClientError) -> JSONValue {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             while let event = frames.next() {

@@ -105,7 +105,11 @@ package enum UnixSocket {
     /// Sends every byte with `send(2)` and `MSG_NOSIGNAL` (a closed peer is `EPIPE`,
     /// never `SIGPIPE`), waiting in `poll(2)` while the socket buffer is full; the whole
     /// write must be done within `timeoutMs` (then `ETIMEDOUT`).
-    package static func sendAll(_ fd: Int32, _ bytes: [UInt8], timeoutMs: Int64) throws(SystemError) {
+    ///
+    /// With `onReadable`, a wait for room also watches for input and calls it when some
+    /// is waiting, so that a peer blocked on writing its answers to us (pipelined
+    /// requests) cannot deadlock with us blocked on writing to it.
+    package static func sendAll(_ fd: Int32, _ bytes: [UInt8], timeoutMs: Int64, onReadable: (() -> Void)? = nil) throws(SystemError) {
         let deadline = MonotonicDeadline(milliseconds: timeoutMs)
         var offset = 0
         while offset < bytes.count {
@@ -118,7 +122,13 @@ package enum UnixSocket {
             if n < 0 && (e == EAGAIN || e == EWOULDBLOCK) {
                 let remaining = deadline.remainingMs
                 if remaining == 0 { throw SystemError("send", code: ETIMEDOUT, subject: "fd \(fd)") }
-                _ = try waitWritable(fd, timeoutMs: remaining)
+                guard let onReadable else {
+                    _ = try waitWritable(fd, timeoutMs: remaining)
+                    continue
+                }
+                var entry = pollfd(fd: fd, events: Int16(POLLOUT | POLLIN), revents: 0)
+                if poll(&entry, 1, remaining) < 0 && errno != EINTR { throw SystemError("poll") }
+                if entry.revents & Int16(POLLIN) != 0 { onReadable() }
                 continue
             }
             throw SystemError("send", code: n == 0 ? EPIPE : e, subject: "fd \(fd)")

@@ -325,3 +325,62 @@ private func clientError(_ body: () throws -> Void) -> ClientError? {
         #expect(ClientError.rpc(RPCError("ledger.sealed", "sealed")).description == "sealed (ledger.sealed)")
     }
 }
+
+@Suite struct PipelinedCalls {
+    /// A method that answers with its own params, so a large request gets a large answer.
+    private func echoRouter() -> Router {
+        var r = Router()
+        r.register("test.echo", role: .reader) { (_, raw) throws(RPCError) in raw }
+        return r
+    }
+
+    @Test func answersComeBackInOrder() throws {
+        let d = try TestDaemon(router: echoRouter()).start()
+        defer { d.close() }
+        let client = try d.client()
+        let calls = try (0..<5).map { i in try client.submit("test.echo", .object(JSONObject(["i": .int(Int64(i))]))) }
+        for (i, call) in calls.enumerated() {
+            #expect(try client.awaitReply(call) == .object(JSONObject(["i": .int(Int64(i))])))
+        }
+        // Plain calls still work on the same connection afterwards.
+        #expect(try client.call(DaemonMethod.ping) != .null)
+    }
+
+    /// Big requests whose big answers fill the socket while the next request is being
+    /// sent: without reading while sending, both sides would block on writing until the
+    /// daemon's write timeout dropped the connection.
+    @Test func largeAnswersDoNotDeadlockTheSender() throws {
+        let d = try TestDaemon(router: echoRouter()).start()
+        defer { d.close() }
+        let client = try d.client()
+        let pad = String(repeating: "x", count: 700_000)
+        var pending: [DaemonClient.PendingCall] = []
+        for i in 0..<6 {
+            pending.append(try client.submit("test.echo", .object(JSONObject(["i": .int(Int64(i)), "pad": .string(pad)]))))
+            // Keep three in flight, as a bulk writer might.
+            if pending.count == 3 {
+                let reply = try client.awaitReply(pending.removeFirst())
+                #expect(reply["i"] == .int(Int64(i - 2)))
+            }
+        }
+        for (k, call) in pending.enumerated() {
+            #expect(try client.awaitReply(call)["i"] == .int(Int64(4 + k)))
+        }
+    }
+
+    @Test func aDaemonThatIsGoneFailsThePipelinedCall() throws {
+        let d = try TestDaemon(router: echoRouter()).start()
+        let client = try d.client()
+        let first = try client.submit("test.echo", .object(JSONObject(["i": .int(1)])))
+        #expect(try client.awaitReply(first)["i"] == .int(1))
+        d.close()
+        var unavailable = false
+        do {
+            let next = try client.submit("test.echo", .object(JSONObject(["i": .int(2)])))
+            _ = try client.awaitReply(next)
+        } catch {
+            if case .daemonUnavailable = error { unavailable = true }
+        }
+        #expect(unavailable)
+    }
+}
