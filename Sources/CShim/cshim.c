@@ -52,7 +52,7 @@ int osmoda_pipe(int fds[2], int nonblock) {
 static volatile sig_atomic_t osmoda_watch_fds[OSMODA_WATCH_SLOTS];
 static pthread_mutex_t osmoda_watch_lock = PTHREAD_MUTEX_INITIALIZER;
 static int osmoda_watch_count = 0;
-static struct sigaction osmoda_old_term, osmoda_old_int;
+static struct sigaction osmoda_old_term, osmoda_old_int, osmoda_old_hup;
 
 static void osmoda_on_stop_signal(int sig) {
     int saved = errno;
@@ -78,6 +78,7 @@ int osmoda_stop_signals_watch(int fd) {
         sa.sa_flags = SA_RESTART;
         sigaction(SIGTERM, &sa, &osmoda_old_term);
         sigaction(SIGINT, &sa, &osmoda_old_int);
+        sigaction(SIGHUP, &sa, &osmoda_old_hup);
     }
     pthread_mutex_unlock(&osmoda_watch_lock);
     return 0;
@@ -91,6 +92,7 @@ void osmoda_stop_signals_unwatch(int fd) {
             if (--osmoda_watch_count == 0) {
                 sigaction(SIGTERM, &osmoda_old_term, NULL);
                 sigaction(SIGINT, &osmoda_old_int, NULL);
+                sigaction(SIGHUP, &osmoda_old_hup, NULL);
             }
             break;
         }

@@ -45,7 +45,9 @@ public struct DaemonCommand: ParsableCommand {
             checkpoint; if that fails it keeps serving reads but refuses appends until an admin \
             recovers (see the recovery section of docs/ledger-format.md). Under systemd it adopts \
             a socket-activated listener (LISTEN_FDS) and reports READY=1 and STOPPING=1; SIGTERM \
-            stops it after the requests in flight, with every acknowledged entry on disk.
+            stops it after the requests in flight, with every acknowledged entry on disk. SIGHUP \
+            reads roles.json again and puts it in force for every later request, on open \
+            connections too; a file that does not load is logged and the roles in force stay.
 
             In user mode the tools start it on demand when its socket does not answer, as \
             gpg-agent is started; OSMODA_NO_AUTOSTART=1 turns that off. The paths can be \

@@ -45,11 +45,11 @@ public enum DaemonMain {
             // Fail closed: serve reads and verification, refuse appends (docs/ledger-format.md, Recovery).
             log("ledger verification failed; appends are refused until an admin recovers: \(sealed)")
         }
+        let loadRoles: @Sendable () throws(RolesError) -> Roles = {
+            try Roles.load(path: paths.rolesFile, implicitAdmin: Roles.implicitAdmin(mode: paths.mode, ownUID: getuid()))
+        }
         let roles: Roles
-        do {
-            roles = try Roles.load(path: paths.configDirectory + "/roles.json",
-                                   implicitAdmin: Roles.implicitAdmin(mode: paths.mode, ownUID: getuid()))
-        } catch {
+        do { roles = try loadRoles() } catch {
             throw StartFailure(message: "\(error)", status: 78)
         }
         var router = Router()
@@ -62,7 +62,8 @@ public enum DaemonMain {
                 paths: paths, roles: roles, router: router, lock: lock,
                 options: DaemonOptions(version: version,
                                        activation: SocketActivation.fromEnvironment(env, pid: getpid()),
-                                       notifier: ServiceNotifier.fromEnvironment(env), log: log))
+                                       notifier: ServiceNotifier.fromEnvironment(env), log: log,
+                                       reloadRoles: { try loadRoles() }))
         } catch {
             throw StartFailure(message: error.message, status: error.code == DaemonError.socketInUseCode ? 75 : 74)
         }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import OsmodaCore
 import OsmodaIPC
 import OsmodaSystem
@@ -49,10 +52,13 @@ public struct DaemonOptions: Sendable {
     public var handleSignals: Bool
     /// One line per event worth a log: listening, stopping, a stale socket removed.
     public var log: @Sendable (String) -> Void
+    /// Reads the roles again on SIGHUP; `nil` ignores SIGHUP. When it throws, the roles
+    /// in force stay, and the error is logged.
+    public var reloadRoles: (@Sendable () throws -> Roles)?
 
     public init(version: String, limits: DaemonLimits = DaemonLimits(), socketMode: UInt32? = nil, activation: SocketActivation? = nil,
                 notifier: ServiceNotifier = ServiceNotifier(socket: nil), handleSignals: Bool = true,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+                log: @escaping @Sendable (String) -> Void = { _ in }, reloadRoles: (@Sendable () throws -> Roles)? = nil) {
         self.version = version
         self.limits = limits
         self.socketMode = socketMode
@@ -60,6 +66,7 @@ public struct DaemonOptions: Sendable {
         self.notifier = notifier
         self.handleSignals = handleSignals
         self.log = log
+        self.reloadRoles = reloadRoles
     }
 }
 
@@ -233,12 +240,32 @@ public final class DaemonServer: @unchecked Sendable {
                 Sys.sleep(milliseconds: 100)
                 continue
             }
-            if ready[2], let signal = DaemonCalls.takeByte(signalPipe.read) {
+            while ready[2], let signal = DaemonCalls.takeByte(signalPipe.read) {
+                if Int32(signal) == SIGHUP {
+                    reload()
+                    continue
+                }
                 options.log("received \(Processes.signalName(Int32(signal))); stopping")
                 stop()
             }
             if ready[1] || table.isStopping { return }
             if ready[0] { acceptPending() }
+        }
+    }
+
+    /// SIGHUP: puts a freshly read `roles.json` in force for every request from now on,
+    /// including those on connections already open; a file that does not load leaves
+    /// the roles in force as they were.
+    private func reload() {
+        guard let reloadRoles = options.reloadRoles else {
+            options.log("received SIGHUP; nothing to reload")
+            return
+        }
+        do {
+            replaceRoles(try reloadRoles())
+            options.log("received SIGHUP; roles reloaded")
+        } catch {
+            options.log("received SIGHUP; keeping the roles in force: \(error)")
         }
     }
 

@@ -74,7 +74,7 @@ enum DaemonCalls {
         }
     }
 
-    /// Makes SIGTERM and SIGINT write their number to `fd` (see `osmoda_stop_signals_watch`).
+    /// Makes SIGTERM, SIGINT and SIGHUP write their number to `fd` (see `osmoda_stop_signals_watch`).
     static func watchStopSignals(_ fd: Int32) throws(SystemError) {
         if osmoda_stop_signals_watch(fd) != 0 { throw SystemError("sigaction") }
     }

@@ -316,4 +316,40 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
                                    environment: w.env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 })
         #expect(r.status == 77, "\(r.stderrText)")
     }
+
+    /// SIGHUP puts a new roles.json in force without a restart; one that does not load
+    /// leaves the roles as they were, and the daemon keeps serving.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv for a second uid"))
+    func sighupReloadsTheRoles() throws {
+        let w = try DaemonWorld()
+        defer { w.stopAll(); w.remove() }
+        let config = w.root.appendingPathComponent("config")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        let daemon = try w.startDaemon()
+        defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
+        chmod(w.root.path, 0o755)
+        chmod(w.root.appendingPathComponent("run").path, 0o755)
+        chmod(w.env["OSMODA_SOCKET"] ?? "", 0o666)
+        let tool = ToolRunner.productsDirectory.appendingPathComponent("osmoda-ledger").path
+        func statsAsNobody() throws -> Int32 {
+            try ToolRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", tool, "stats", "--user"],
+                               environment: w.env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 }).status
+        }
+        #expect(try statsAsNobody() == 77)
+        try Data(#"{"reader": {"uids": [65534]}}"#.utf8).write(to: config.appendingPathComponent("roles.json"))
+        #expect(kill(daemon.processIdentifier, SIGHUP) == 0)
+        var status: Int32 = -1
+        for _ in 0..<100 {
+            status = try statsAsNobody()
+            if status == 0 { break }
+            usleep(50_000)
+        }
+        #expect(status == 0, "the reloaded roles make uid 65534 a reader")
+        // A broken file: the roles in force stay, and SIGHUP does not stop the daemon.
+        try Data(#"{"reader": {"uids": "all"}}"#.utf8).write(to: config.appendingPathComponent("roles.json"))
+        #expect(kill(daemon.processIdentifier, SIGHUP) == 0)
+        usleep(300_000)
+        #expect(daemon.isRunning)
+        #expect(try statsAsNobody() == 0)
+    }
 }
