@@ -47,7 +47,10 @@ public struct DaemonCommand: ParsableCommand {
             a socket-activated listener (LISTEN_FDS) and reports READY=1 and STOPPING=1; SIGTERM \
             stops it after the requests in flight, with every acknowledged entry on disk. SIGHUP \
             reads roles.json again and puts it in force for every later request, on open \
-            connections too; a file that does not load is logged and the roles in force stay.
+            connections too; a file that does not load is logged and the roles in force stay. \
+            It signs a checkpoint every --checkpoint-every when entries were appended since the \
+            last one, and one more at shutdown, so a witness never trails the ledger by more \
+            than that interval even if the daemon is killed.
 
             In user mode the tools start it on demand when its socket does not answer, as \
             gpg-agent is started; OSMODA_NO_AUTOSTART=1 turns that off. The paths can be \
@@ -64,9 +67,20 @@ public struct DaemonCommand: ParsableCommand {
         valueName: "acknowledgement"))
     var recover: String?
 
+    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp(
+        "Sign a checkpoint this often when entries were appended since the last one (e.g. 30s, 5m); 0 signs only at shutdown and on request.",
+        valueName: "duration"))
+    var checkpointEvery = "5m"
+
     @OptionGroup var mode: DaemonModeOptions
 
     public init() {}
+
+    public func validate() throws {
+        if checkpointEvery != "0", try parseInterval(checkpointEvery) ?? 0 < 1000 {
+            throw ValidationError("--checkpoint-every must be at least 1s, or 0")
+        }
+    }
 
     public func run() throws {
         try runTool("osmodad") { diagnostics in
@@ -87,7 +101,8 @@ public struct DaemonCommand: ParsableCommand {
                 }
             }
             do {
-                try DaemonMain.run(paths: paths, version: "osmodad (osmoda) \(osmodaVersion)") { line in
+                let every = checkpointEvery == "0" ? nil : try? parseInterval(checkpointEvery)
+                try DaemonMain.run(paths: paths, version: "osmodad (osmoda) \(osmodaVersion)", checkpointEveryMs: every) { line in
                     diagnostics.note(line)
                 }
             } catch let error as DaemonMain.StartFailure {

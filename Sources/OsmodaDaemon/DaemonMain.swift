@@ -20,7 +20,10 @@ public enum DaemonMain {
         public var description: String { message }
     }
 
-    public static func run(paths: Paths, version: String, log: @escaping @Sendable (String) -> Void) throws(StartFailure) {
+    /// - Parameter checkpointEveryMs: sign a checkpoint this often when the ledger grew;
+    ///   `nil` signs only at shutdown and on request.
+    public static func run(paths: Paths, version: String, checkpointEveryMs: Int64? = nil,
+                           log: @escaping @Sendable (String) -> Void) throws(StartFailure) {
         // Keys will live in this process: never dump its memory to disk.
         var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
         setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
@@ -68,7 +71,10 @@ public enum DaemonMain {
             throw StartFailure(message: error.message, status: error.code == DaemonError.socketInUseCode ? 75 : 74)
         }
         SocketActivation.clearEnvironment()
+        let timer = checkpointEveryMs.map { CheckpointTimer(store: store, intervalMs: $0, log: log) }
+        if let timer, !timer.start() { log("cannot start the checkpoint timer; checkpoints are signed at shutdown and on request only") }
         server.run()
+        timer?.stop()
         // A last signed checkpoint, so the next start verifies everything written now.
         if store.sealedReason == nil, (try? store.lastSeq) ?? 0 > 0 {
             do { _ = try store.checkpoint() } catch { log("cannot write the shutdown checkpoint: \(error)") }

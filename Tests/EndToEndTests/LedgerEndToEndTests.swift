@@ -21,10 +21,10 @@ struct DaemonWorld {
     }
 
     /// Starts osmodad in the foreground of a child process.
-    func startDaemon() throws -> Process {
+    func startDaemon(_ arguments: [String] = []) throws -> Process {
         let p = Process()
         p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmodad")
-        p.arguments = ["--user"]
+        p.arguments = ["--user"] + arguments
         p.environment = ToolRunner.cleanEnvironment(env)
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
@@ -351,5 +351,37 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         usleep(300_000)
         #expect(daemon.isRunning)
         #expect(try statsAsNobody() == 0)
+    }
+
+    /// Checkpoints are signed on a timer while entries arrive, not only at shutdown: a
+    /// daemon killed with -9 leaves one that covers everything older than the interval.
+    @Test func periodicCheckpointsCoverTheLedgerBeforeAKill() throws {
+        let w = try DaemonWorld()
+        defer { w.stopAll(); w.remove() }
+        let daemon = try w.startDaemon(["--checkpoint-every", "1s"])
+        let lines = (1...3).map { #"{"type":"periodic.test","i":\#($0)}"# }.joined(separator: "\n") + "\n"
+        #expect(try w.ledger(["append"], stdin: Data(lines.utf8)).status == 0)
+        var stats: JSONObject?
+        for _ in 0..<100 {
+            stats = jsonLines(try w.ledger(["stats"])).first
+            if stats?["last_checkpoint_size"] == .int(3) { break }
+            usleep(50_000)
+        }
+        #expect(stats?["last_checkpoint_size"] == .int(3), "\(String(describing: stats))")
+        // No new entries: no new checkpoint at the next ticks.
+        let count = stats?["checkpoints"]
+        usleep(1_500_000)
+        #expect(jsonLines(try w.ledger(["stats"])).first?["checkpoints"] == count)
+        kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
+        // The stored checkpoint survives the kill and verifies the database offline.
+        let verify = try ToolRunner.run("osmoda-ledger", ["verify", "--db", w.database, "--format", "json"], environment: [:])
+        #expect(verify.status == 0, "\(verify.stderrText)")
+    }
+
+    @Test func checkpointIntervalIsValidated() throws {
+        let r = try ToolRunner.run("osmodad", ["--user", "--checkpoint-every", "10ms"], environment: [:])
+        #expect(r.status == 64)
+        #expect(r.stderrText.contains("--checkpoint-every must be at least 1s, or 0"))
     }
 }
