@@ -45,6 +45,8 @@ func clientFailure(_ e: ClientError) -> ToolFailure {
     switch e.code.rawValue {
     case "ledger.verification_failed": return ToolFailure(e.description, status: .unavailable)
     case "ledger.not_found", "ledger.invalid_argument": return ToolFailure(e.description, status: .usage)
+    // The daemon could not write (a full disk, an I/O error): nothing of it was committed.
+    case "ledger.storage", "ledger.io": return ToolFailure(e.description, status: .ioError)
     default: break
     }
     return ToolFailure(e.description, status: ExitStatus(rawValue: e.exitStatus) ?? .software)

@@ -50,6 +50,7 @@ public let allTools: [ToolEntry] = [
                          .dataError: "append: lines were skipped or refused; verify: a checkpoint file is malformed.",
                          .unavailable: "The daemon does not answer and could not be started.",
                          .tempFail: "The daemon is busy or stopping; try again.",
+                         .ioError: "The daemon could not write the ledger (ledger.storage or ledger.io: a full disk, an I/O error); nothing of that request was committed.",
                          .noPermission: "The daemon refused this user (auth.denied), or the socket is not accessible.",
                          .config: "The paths cannot be worked out (no XDG_RUNTIME_DIR in user mode)."],
               seeAlso: ["osmodad(8)", "osmoda-where(1)"]),

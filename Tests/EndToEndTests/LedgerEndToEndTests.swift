@@ -384,4 +384,67 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         #expect(r.status == 64)
         #expect(r.stderrText.contains("--checkpoint-every must be at least 1s, or 0"))
     }
+
+    /// A real full disk: the state directory on a small tmpfs, filled by another file.
+    /// Appends fail with the storage error and a clear message, the daemon keeps
+    /// serving, nothing acknowledged is lost, and appends work again once there is room.
+    @Test(.enabled(if: canMountTmpfs(), "needs root and permission to mount a tmpfs"))
+    func aFullDiskRefusesAppendsAndLosesNothing() throws {
+        let w = try DaemonWorld()
+        let state = w.root.appendingPathComponent("state").path
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        #expect(try ToolRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", state], environment: [:]).status == 0)
+        defer {
+            w.stopAll()
+            _ = try? ToolRunner.run("/bin/umount", ["-l", state], environment: [:])
+            w.remove()
+        }
+        let daemon = try w.startDaemon()
+        defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
+        func append(_ from: Int, _ n: Int) throws -> (ToolRunner.Result, [Int64]) {
+            let pad = String(repeating: "x", count: 900)
+            let lines = (from..<(from + n)).map { #"{"type":"disk.test","i":\#($0),"pad":"\#(pad)"}"# }.joined(separator: "\n") + "\n"
+            let r = try w.ledger(["append"], stdin: Data(lines.utf8))
+            return (r, jsonLines(r).compactMap { if case .int(let s)? = $0["seq"] { s } else { nil } })
+        }
+        var acknowledged: [Int64] = []
+        let (first, seqs) = try append(0, 200)
+        #expect(first.status == 0)
+        acknowledged += seqs
+        // Fill what is left of the filesystem.
+        let filler = state + "/filler"
+        let fd = open(filler, O_WRONLY | O_CREAT, 0o600)
+        let block = [UInt8](repeating: 0xAB, count: 65536)
+        while block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+        close(fd)
+        var refused: ToolRunner.Result?
+        for k in 0..<20 {
+            let (r, s) = try append(1000 * (k + 1), 200)
+            acknowledged += s
+            if r.status != 0 { refused = r; break }
+        }
+        let r = try #require(refused, "appends never failed on a full filesystem")
+        #expect(r.stderrText.contains("full"), "\(r.stderrText)")
+        #expect(r.status == 74, "\(r.status): \(r.stderrText)")
+        // The daemon still answers reads.
+        #expect(try w.ledger(["stats"]).status == 0)
+        // Room again: appends work without a restart.
+        try FileManager.default.removeItem(atPath: filler)
+        let (again, more) = try append(50_000, 10)
+        #expect(again.status == 0, "\(again.stderrText)")
+        acknowledged += more
+        // Everything acknowledged is there, and the ledger verifies.
+        let all = jsonLines(try w.ledger(["query"])).compactMap { if case .int(let s)? = $0["seq"] { s } else { nil } }
+        #expect(Set(acknowledged).isSubset(of: Set(all)))
+        #expect(try w.ledger(["verify"]).status == 0)
+    }
+}
+
+/// Whether this process may mount a tmpfs (root in a namespace that allows it).
+func canMountTmpfs() -> Bool {
+    guard getuid() == 0, let dir = try? ToolRunner.temporaryDirectory("osmoda-mount-probe") else { return false }
+    defer { ToolRunner.removeTemporaryDirectory(dir) }
+    guard (try? ToolRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir.path], environment: [:]))?.status == 0 else { return false }
+    _ = try? ToolRunner.run("/bin/umount", [dir.path], environment: [:])
+    return true
 }
