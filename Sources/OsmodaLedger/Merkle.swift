@@ -39,29 +39,30 @@ public enum Merkle {
         return LedgerHash.sha256(bytes)
     }
 
-    /// MTH over leaves `0..<size`; `emptyRoot` for size 0.
-    public static func root(size: UInt64, leaf: (UInt64) throws -> [UInt8]) rethrows -> [UInt8] {
+    /// MTH over leaves `0..<size`; `emptyRoot` for size 0. With `blocks`, complete
+    /// aligned blocks take their stored roots instead of their leaves.
+    public static func root(size: UInt64, blocks: MerkleBlocks? = nil, leaf: (UInt64) throws -> [UInt8]) rethrows -> [UInt8] {
         let engine = SHA256Engine()
-        return try subtreeRoot(start: 0, count: size, leaf: leaf, engine: engine)
+        return try subtreeRoot(start: 0, count: size, leaf: leaf, blocks: blocks, engine: engine)
     }
 
     /// The audit path (RFC 6962 PATH) for leaf `index` in the tree of `size` leaves,
     /// from the leaf's sibling up to the root's child. Empty when `index >= size`: no
     /// such proof exists, and `verifyInclusion` refuses that index.
-    public static func inclusionProof(index: UInt64, size: UInt64, leaf: (UInt64) throws -> [UInt8]) rethrows -> [[UInt8]] {
+    public static func inclusionProof(index: UInt64, size: UInt64, blocks: MerkleBlocks? = nil, leaf: (UInt64) throws -> [UInt8]) rethrows -> [[UInt8]] {
         guard index < size else { return [] }
         var proof: [[UInt8]] = []
-        try path(index, start: 0, count: size, leaf: leaf, engine: SHA256Engine(), into: &proof)
+        try path(index, start: 0, count: size, leaf: leaf, blocks: blocks, engine: SHA256Engine(), into: &proof)
         return proof
     }
 
     /// The consistency proof (RFC 6962 PROOF) between the trees of `old` and `new`
     /// leaves. Empty when `old == new` (nothing to prove) and when `old == 0` or `old >
     /// new`, which have no proof and which `verifyConsistency` refuses.
-    public static func consistencyProof(old: UInt64, new: UInt64, leaf: (UInt64) throws -> [UInt8]) rethrows -> [[UInt8]] {
+    public static func consistencyProof(old: UInt64, new: UInt64, blocks: MerkleBlocks? = nil, leaf: (UInt64) throws -> [UInt8]) rethrows -> [[UInt8]] {
         guard old > 0, old < new else { return [] }
         var proof: [[UInt8]] = []
-        try subproof(old, start: 0, count: new, complete: true, leaf: leaf, engine: SHA256Engine(), into: &proof)
+        try subproof(old, start: 0, count: new, complete: true, leaf: leaf, blocks: blocks, engine: SHA256Engine(), into: &proof)
         return proof
     }
 
@@ -148,11 +149,19 @@ public enum Merkle {
     }
 
     /// MTH over leaves `start..<start+count`, by merging complete subtrees left to right
-    /// (the same tree as RFC 6962's recursive definition).
-    static func subtreeRoot(start: UInt64, count: UInt64, leaf: (UInt64) throws -> [UInt8], engine: SHA256Engine) rethrows -> [UInt8] {
+    /// (the same tree as RFC 6962's recursive definition). A stored block root stands in
+    /// for its leaves where the block lies wholly inside the range at an aligned offset.
+    static func subtreeRoot(start: UInt64, count: UInt64, leaf: (UInt64) throws -> [UInt8], blocks: MerkleBlocks?,
+                            engine: SHA256Engine) rethrows -> [UInt8] {
         var frontier = MerkleFrontier()
         var i = start
-        while i < start + count {
+        let end = start + count
+        while i < end {
+            if let blocks, let root = blocks.root(covering: i, offset: i - start, end: end) {
+                frontier.append(root: root, level: blocks.level, engine: engine)
+                i += blocks.blockSize
+                continue
+            }
             try frontier.append(leafHash: leaf(i), engine: engine)
             i += 1
         }
@@ -161,37 +170,64 @@ public enum Merkle {
 
     /// RFC 6962 PATH(m, D[start..<start+count]), appended leaf-first.
     private static func path(
-        _ m: UInt64, start: UInt64, count n: UInt64,
-        leaf: (UInt64) throws -> [UInt8], engine: SHA256Engine, into proof: inout [[UInt8]]
+        _ m: UInt64, start: UInt64, count n: UInt64, leaf: (UInt64) throws -> [UInt8], blocks: MerkleBlocks?,
+        engine: SHA256Engine, into proof: inout [[UInt8]]
     ) rethrows {
         guard n > 1 else { return }
         let k = split(n)
         if m < k {
-            try path(m, start: start, count: k, leaf: leaf, engine: engine, into: &proof)
-            try proof.append(subtreeRoot(start: start + k, count: n - k, leaf: leaf, engine: engine))
+            try path(m, start: start, count: k, leaf: leaf, blocks: blocks, engine: engine, into: &proof)
+            try proof.append(subtreeRoot(start: start + k, count: n - k, leaf: leaf, blocks: blocks, engine: engine))
         } else {
-            try path(m - k, start: start + k, count: n - k, leaf: leaf, engine: engine, into: &proof)
-            try proof.append(subtreeRoot(start: start, count: k, leaf: leaf, engine: engine))
+            try path(m - k, start: start + k, count: n - k, leaf: leaf, blocks: blocks, engine: engine, into: &proof)
+            try proof.append(subtreeRoot(start: start, count: k, leaf: leaf, blocks: blocks, engine: engine))
         }
     }
 
     /// RFC 6962 SUBPROOF(m, D[start..<start+count], b), appended deepest first.
     private static func subproof(
-        _ m: UInt64, start: UInt64, count n: UInt64, complete b: Bool,
-        leaf: (UInt64) throws -> [UInt8], engine: SHA256Engine, into proof: inout [[UInt8]]
+        _ m: UInt64, start: UInt64, count n: UInt64, complete b: Bool, leaf: (UInt64) throws -> [UInt8], blocks: MerkleBlocks?,
+        engine: SHA256Engine, into proof: inout [[UInt8]]
     ) rethrows {
         if m == n {
-            if !b { try proof.append(subtreeRoot(start: start, count: n, leaf: leaf, engine: engine)) }
+            if !b { try proof.append(subtreeRoot(start: start, count: n, leaf: leaf, blocks: blocks, engine: engine)) }
             return
         }
         let k = split(n)
         if m <= k {
-            try subproof(m, start: start, count: k, complete: b, leaf: leaf, engine: engine, into: &proof)
-            try proof.append(subtreeRoot(start: start + k, count: n - k, leaf: leaf, engine: engine))
+            try subproof(m, start: start, count: k, complete: b, leaf: leaf, blocks: blocks, engine: engine, into: &proof)
+            try proof.append(subtreeRoot(start: start + k, count: n - k, leaf: leaf, blocks: blocks, engine: engine))
         } else {
-            try subproof(m - k, start: start + k, count: n - k, complete: false, leaf: leaf, engine: engine, into: &proof)
-            try proof.append(subtreeRoot(start: start, count: k, leaf: leaf, engine: engine))
+            try subproof(m - k, start: start + k, count: n - k, complete: false, leaf: leaf, blocks: blocks, engine: engine, into: &proof)
+            try proof.append(subtreeRoot(start: start, count: k, leaf: leaf, blocks: blocks, engine: engine))
         }
+    }
+}
+
+/// The roots of the complete, aligned blocks of `2^level` leaves at the start of a
+/// tree: `roots[k]` is MTH over leaves `k·2^level ..< (k+1)·2^level`. Proofs and roots
+/// computed with them read only the leaves of the blocks that are not complete or not
+/// covered whole, so their cost no longer grows with every leaf of the tree.
+public struct MerkleBlocks: Sendable, Equatable {
+    public var level: Int
+    public var roots: [[UInt8]]
+
+    public init(level: Int, roots: [[UInt8]]) {
+        precondition(level > 0 && level < 32, "a block level between 1 and 31")
+        self.level = level
+        self.roots = roots
+    }
+
+    public var blockSize: UInt64 { UInt64(1) << level }
+
+    /// The stored root of the block starting at leaf `i`, when `i` starts a block, the
+    /// block ends by `end`, and it sits at an aligned `offset` of the subtree being built.
+    @inline(__always)
+    func root(covering i: UInt64, offset: UInt64, end: UInt64) -> [UInt8]? {
+        let b = blockSize
+        guard i & (b - 1) == 0, offset & (b - 1) == 0, end - i >= b else { return nil }
+        let k = i >> UInt64(level)
+        return k < UInt64(roots.count) ? roots[Int(k)] : nil
     }
 }
 

@@ -84,28 +84,62 @@ public struct MerkleFrontier: Sendable, Equatable {
     /// Appends the 32-byte leaf hash at `leaf`: merges it with one complete subtree per
     /// trailing one bit of `size`, as binary addition carries, in place.
     mutating func append(leafHash leaf: UnsafeRawPointer, engine: SHA256Engine) {
-        let merges = (~size).trailingZeroBitCount
+        append(root: leaf, level: 0, engine: engine, capture: nil)
+    }
+
+    /// Appends the root of a complete subtree of `2^level` leaves (level 0: one leaf
+    /// hash); `size` must be a multiple of `2^level`. When `capture` is given and the
+    /// append completes a subtree of `2^capture.level` leaves ending at the new size, its
+    /// root is copied to `capture.into` and true is returned.
+    @discardableResult
+    mutating func append(root node: UnsafeRawPointer, level: Int, engine: SHA256Engine,
+                         capture: (level: Int, into: UnsafeMutableRawPointer)?) -> Bool {
+        precondition(level >= 0 && level < 63 && size & ((UInt64(1) << level) - 1) == 0, "an unaligned subtree")
+        let merges = (~(size >> level)).trailingZeroBitCount
         let keep = used - 32 * merges
         if nodes.count < keep + 32 { nodes.append(contentsOf: repeatElement(0, count: keep + 32 - nodes.count)) }
+        var captured = false
         nodes.withUnsafeMutableBytes { n in
             guard let base = n.baseAddress else { return }
             let slot = base + keep
+            if let capture, capture.level == level {
+                capture.into.copyMemory(from: node, byteCount: 32)
+                captured = true
+            }
             if merges == 0 {
-                slot.copyMemory(from: leaf, byteCount: 32)
+                slot.copyMemory(from: node, byteCount: 32)
                 return
             }
-            // The smallest subtree merges first, (last node, leaf), then each one to its
-            // left; the carry lives in the last node's slot, which the first merge consumed.
+            // The smallest subtree merges first, (last node, new node), then each one to
+            // its left; the carry lives in the last node's slot, which the first merge
+            // consumed.
             var at = keep + 32 * (merges - 1)
             let carry = base + at
-            engine.node(carry, leaf, into: carry)
-            while at > keep {
+            engine.node(carry, node, into: carry)
+            var carryLevel = level + 1
+            while true {
+                if let capture, capture.level == carryLevel {
+                    capture.into.copyMemory(from: carry, byteCount: 32)
+                    captured = true
+                }
+                guard at > keep else { break }
                 at -= 32
                 engine.node(base + at, carry, into: carry)
+                carryLevel += 1
             }
             if carry != slot { slot.copyMemory(from: carry, byteCount: 32) }
         }
-        size += 1
+        size += UInt64(1) << level
+        return captured
+    }
+
+    /// Appends a subtree root of `2^level` leaves (see `append(root:level:engine:capture:)`).
+    mutating func append(root: [UInt8], level: Int, engine: SHA256Engine) {
+        precondition(root.count == 32, "a Merkle node hash has 32 bytes")
+        root.withUnsafeBytes { r in
+            guard let p = r.baseAddress else { return }
+            append(root: p, level: level, engine: engine, capture: nil)
+        }
     }
 
     func root(engine: SHA256Engine) -> [UInt8] {

@@ -59,6 +59,9 @@ public final class LedgerStore: Sendable {
     public static let databaseFileName = "ledger.sqlite"
     /// The `meta.schema_version` this code reads and writes.
     public static let schemaVersion = 1
+    /// Block roots are stored for every complete, aligned run of `2^merkleBlockLevel`
+    /// entries (`merkle_blocks`), so proofs read O(size / 256 + 256) hashes, not O(size).
+    public static let merkleBlockLevel = 8
     /// Origins and key names start with this.
     public static let originPrefix = "osmoda.ledger/"
 
@@ -100,6 +103,7 @@ public final class LedgerStore: Sendable {
         var insertEntry: SQLiteStatement?
         var updateTree: SQLiteStatement?
         var insertCheckpoint: SQLiteStatement?
+        var insertBlock: SQLiteStatement?
         let hasher = LedgerHasher()
         var tail = TailState()
         var sealed: LedgerStoreError?
@@ -181,6 +185,8 @@ public final class LedgerStore: Sendable {
                 "INSERT OR REPLACE INTO tree_state (id, size, frontier, prev_frontier) VALUES (1, ?, ?, ?)", persistent: true)
             state.insertCheckpoint = try conn.prepare(
                 "INSERT INTO checkpoints (size, root, ts, note, frontier) VALUES (?, ?, ?, ?, ?)", persistent: true)
+            try conn.execute(LedgerSchema.blocksSQL)
+            state.insertBlock = try conn.prepare("INSERT OR REPLACE INTO merkle_blocks (idx, root) VALUES (?, ?)", persistent: true)
         } catch {
             throw .storage(error)
         }
@@ -208,6 +214,7 @@ public final class LedgerStore: Sendable {
             if let tail { w.tail = tail }
             w.sealed = sealed
         }
+        if sealed == nil { try store.fillMerkleBlocks() }
         return store
     }
 
@@ -257,6 +264,7 @@ public final class LedgerStore: Sendable {
             w.insertEntry = nil
             w.updateTree = nil
             w.insertCheckpoint = nil
+            w.insertBlock = nil
             // Fold the WAL into the database file, so a stopped ledger is one
             // self-contained file that can be copied as it is.
             if !isReadOnly { try? w.connection?.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
@@ -335,12 +343,13 @@ public final class LedgerStore: Sendable {
             let ts = max(now, tail.lastTs ?? now)
             var out: [AppendedEntry] = []
             out.reserveCapacity(requests.count)
+            var blocks: [(index: UInt64, root: [UInt8])] = []
             for (i, r) in requests.enumerated() {
                 let entry = LedgerEntry(seq: tail.lastSeq + 1, ts: ts, type: r.type, actor: r.actor, payload: r.payload, prevHash: tail.lastHash)
                 let hash = w.hasher.entryHash(entry)
                 out.append(StoredEntry(entry: entry, hash: hash, leafHash: hash))
                 if i == requests.count - 1 { tail.prevFrontier = tail.frontier }
-                tail.frontier.append(leafHash: hash, engine: w.hasher.engine)
+                if let block = Self.appendLeaf(hash, to: &tail.frontier, engine: w.hasher.engine) { blocks.append(block) }
                 tail.lastSeq = entry.seq
                 tail.lastHash = hash
                 tail.lastTs = ts
@@ -348,6 +357,13 @@ public final class LedgerStore: Sendable {
             do throws(SQLiteError) {
                 try conn.transaction { () throws(SQLiteError) in
                     for e in out { try Self.bindEntry(e, to: insert) }
+                    if let insertBlock = w.insertBlock {
+                        for b in blocks {
+                            try insertBlock.bind(Int64(bitPattern: b.index), at: 1)
+                            try insertBlock.bind(b.root, at: 2)
+                            try insertBlock.run()
+                        }
+                    }
                     try update.bind(Int64(bitPattern: tail.frontier.size), at: 1)
                     try update.bind(tail.frontier.serialized(), at: 2)
                     try update.bind(tail.prevFrontier.serialized(), at: 3)
@@ -356,6 +372,7 @@ public final class LedgerStore: Sendable {
             } catch {
                 insert.reset()
                 update.reset()
+                w.insertBlock?.reset()
                 w.sealIfStateChanged(expecting: w.tail.lastSeq)
                 throw .storage(error)
             }

@@ -43,12 +43,25 @@ enum LedgerSchema {
             frontier BLOB NOT NULL
         ) STRICT;
         CREATE INDEX checkpoints_by_size ON checkpoints (size);
+        CREATE TABLE merkle_blocks (
+            idx INTEGER PRIMARY KEY CHECK (idx >= 0),
+            root BLOB NOT NULL CHECK (length(root) = 32)
+        ) STRICT;
         CREATE TABLE tree_state (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             size INTEGER NOT NULL CHECK (size >= 0),
             frontier BLOB NOT NULL,
             prev_frontier BLOB NOT NULL
         ) STRICT;
+        """
+
+    /// The table of Merkle block roots, for databases made before it existed. It holds
+    /// only what can be recomputed from the entries, so adding it needs no new version.
+    static let blocksSQL = """
+        CREATE TABLE IF NOT EXISTS merkle_blocks (
+            idx INTEGER PRIMARY KEY CHECK (idx >= 0),
+            root BLOB NOT NULL CHECK (length(root) = 32)
+        ) STRICT
         """
 
     /// Creates the schema in an empty database (inside the caller's transaction) or

@@ -64,7 +64,7 @@ import Testing
         let tables = try raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
         var names: [String] = []
         while try tables.step() { names.append(tables.text(0)) }
-        #expect(names == ["checkpoints", "entries", "meta", "tree_state"])
+        #expect(names == ["checkpoints", "entries", "merkle_blocks", "meta", "tree_state"])
         let meta = try raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'")
         #expect(try meta.step() && meta.text(0) == "1")
         store.close()
