@@ -69,9 +69,11 @@ extension LedgerStore {
     static func appendLeaf(_ hash: [UInt8], to frontier: inout MerkleFrontier, engine: SHA256Engine,
                            level: Int = merkleBlockLevel) -> (index: UInt64, root: [UInt8])? {
         var root = [UInt8](repeating: 0, count: 32)
-        let captured = hash.withUnsafeBytes { h in
-            root.withUnsafeMutableBytes { r in
-                frontier.append(root: h.baseAddress!, level: 0, engine: engine, capture: (level, r.baseAddress!))
+        precondition(hash.count == 32, "a Merkle leaf hash has 32 bytes")
+        let captured = hash.withUnsafeBytes { h -> Bool in
+            root.withUnsafeMutableBytes { r -> Bool in
+                guard let leaf = h.baseAddress, let into = r.baseAddress else { return false }
+                return frontier.append(root: leaf, level: 0, engine: engine, capture: (level, into))
             }
         }
         guard captured else { return nil }
