@@ -36,6 +36,20 @@ struct DaemonWorld {
         throw RunnerError("osmodad did not create its socket")
     }
 
+    /// Lets another uid reach the socket, so that the daemon itself must decide.
+    func openSocketToOthers() {
+        chmod(root.path, 0o755)
+        chmod(root.appendingPathComponent("run").path, 0o755)
+        chmod(env["OSMODA_SOCKET"] ?? "", 0o666)
+    }
+
+    /// Runs `osmoda-ledger ARGS --user` as uid and gid 65534 (nobody), with no autostart.
+    func ledgerAsNobody(_ args: [String], stdin: Data = Data()) throws -> ToolRunner.Result {
+        let tool = ToolRunner.productsDirectory.appendingPathComponent("osmoda-ledger").path
+        return try ToolRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", tool] + args + ["--user"],
+                                  stdin: stdin, environment: env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 })
+    }
+
     func stopAll() {
         _ = try? ToolRunner.run("/usr/bin/pkill", ["-KILL", "-f", "osmodad --user"], environment: [:])
     }
@@ -269,16 +283,9 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         }
         let daemon = try w.startDaemon()
         defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
-        chmod(w.root.path, 0o755)
-        chmod(w.root.appendingPathComponent("run").path, 0o755)
-        chmod(w.env["OSMODA_SOCKET"] ?? "", 0o666)
-        let tool = ToolRunner.productsDirectory.appendingPathComponent("osmoda-ledger").path
-        func asNobody(_ args: [String], stdin: Data = Data()) throws -> ToolRunner.Result {
-            try ToolRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", tool] + args + ["--user", "--format", "json"],
-                               stdin: stdin, environment: w.env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 })
-        }
-        let append = try asNobody(["append"], stdin: Data("{\"type\":\"auth.test\"}\n".utf8))
-        let stats = try asNobody(["stats"])
+        w.openSocketToOthers()
+        let append = try w.ledgerAsNobody(["append", "--format", "json"], stdin: Data("{\"type\":\"auth.test\"}\n".utf8))
+        let stats = try w.ledgerAsNobody(["stats", "--format", "json"])
         switch role {
         case "agent":
             #expect(append.status == 0, "\(append.stderrText)")
@@ -307,13 +314,8 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         defer { w.stopAll(); w.remove() }
         let daemon = try w.startDaemon()
         defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
-        // Let the stranger reach the socket, so the daemon itself must refuse.
-        chmod(w.root.path, 0o755)
-        chmod(w.root.appendingPathComponent("run").path, 0o755)
-        chmod(w.env["OSMODA_SOCKET"] ?? "", 0o666)
-        let tool = ToolRunner.productsDirectory.appendingPathComponent("osmoda-ledger").path
-        let r = try ToolRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", tool, "stats", "--user"],
-                                   environment: w.env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 })
+        w.openSocketToOthers()
+        let r = try w.ledgerAsNobody(["stats"])
         #expect(r.status == 77, "\(r.stderrText)")
     }
 
@@ -327,14 +329,8 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         let daemon = try w.startDaemon()
         defer { kill(daemon.processIdentifier, SIGTERM); daemon.waitUntilExit() }
-        chmod(w.root.path, 0o755)
-        chmod(w.root.appendingPathComponent("run").path, 0o755)
-        chmod(w.env["OSMODA_SOCKET"] ?? "", 0o666)
-        let tool = ToolRunner.productsDirectory.appendingPathComponent("osmoda-ledger").path
-        func statsAsNobody() throws -> Int32 {
-            try ToolRunner.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", tool, "stats", "--user"],
-                               environment: w.env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 }).status
-        }
+        w.openSocketToOthers()
+        func statsAsNobody() throws -> Int32 { try w.ledgerAsNobody(["stats"]).status }
         #expect(try statsAsNobody() == 77)
         try Data(#"{"reader": {"uids": [65534]}}"#.utf8).write(to: config.appendingPathComponent("roles.json"))
         #expect(kill(daemon.processIdentifier, SIGHUP) == 0)
