@@ -43,7 +43,9 @@ public struct RoutinesCommand: ParsableCommand {
             process group, whose id is kept as child_pid.
 
             Modes: serve runs until stopped, sleeping until the next due time (at most 15 \
-            minutes, to notice clock changes) and never on a fixed tick. run-due runs what \
+            minutes, to notice clock changes) and never on a fixed tick. SIGTERM or SIGINT \
+            stops it: no new runs start, the runs in flight get SIGTERM on their process \
+            groups and are recorded as interrupted, then it exits 0. run-due runs what \
             is due and exits, for cron or a systemd timer. Every run writes routine.run \
             records on stdout, when it starts (outcome running) and when it ends, and the \
             same records to the audit ledger when osmodad is reachable (--ledger).
@@ -383,6 +385,8 @@ struct RoutinesServe: ParsableCommand {
             var o = Scheduler.Options()
             o.seed = seed
             let s = Scheduler(routines: routines, store: try openStore(stateDir), options: o, emit: { emitter.emit($0) }, warn: { d.warning($0) })
+            // SIGTERM and SIGINT stop serve cleanly: no new runs, SIGTERM to the runs in flight.
+            if !Sys.onStopSignals({ _ in s.stop(terminateRuns: true) }) { d.warning("cannot handle SIGTERM; a stop will leave runs interrupted") }
             s.prepare()
             if events {
                 let started = WorkerThreads.detach {

@@ -2,6 +2,9 @@ import OsmodaCore
 import OsmodaCron
 import OsmodaSystem
 
+/// SIGTERM's number on Linux (this module does not import Glibc).
+let sigterm: Int32 = 15
+
 /// The scheduler's idea of now, in milliseconds since the epoch; tests inject their own.
 public protocol RoutineClock: Sendable {
     func nowMs() -> Int64
@@ -54,6 +57,8 @@ public final class Scheduler: @unchecked Sendable {
     var rng: UInt64
     var seq = 0
     var stopRequested = false
+    /// The process groups of the runs going now, by run id.
+    var children: [String: Int32] = [:]
 
     public init(routines: [RoutineDefinition], store: StateStore, clock: any RoutineClock = SystemClock(), options: Options = Options(),
                 emit: @escaping @Sendable (RoutineRunRecord) -> Void, warn: @escaping @Sendable (String) -> Void) {
@@ -264,17 +269,29 @@ public final class Scheduler: @unchecked Sendable {
         var done = entry
         do {
             let child = try Spawn.start(opts)
+            let stopping = monitor.withLock { () -> Bool in
+                children[entry.id] = child.pid
+                return stopRequested
+            }
+            if stopping { child.signalGroup(sigterm) }
             save(r.name) { s in
                 if let k = s.runs.lastIndex(where: { $0.id == entry.id }) { s.runs[k].childPid = child.pid }
             }
             let res = child.wait()
+            let stopped = monitor.withLock { () -> Bool in
+                children[entry.id] = nil
+                return stopRequested
+            }
             done.childPid = child.pid
             done.exitStatus = res.exitStatus.map(Int.init)
             done.signal = res.signal.map(Int.init)
             done.durationMs = Int64(res.durationNanos / 1_000_000)
             done.stdoutTail = res.stdoutTail.isEmpty ? nil : String(decoding: res.stdoutTail, as: UTF8.self)
             done.stderrTail = res.stderrTail.isEmpty ? nil : String(decoding: res.stderrTail, as: UTF8.self)
-            if res.timedOut {
+            if stopped && res.signal != nil {
+                done.outcome = "interrupted"
+                done.detail = "the scheduler was stopped during the run; its process group got SIGTERM (\(res.statusDescription))"
+            } else if res.timedOut {
                 done.outcome = "timeout"
                 done.detail = "timed out after \(r.timeoutMs) ms; its process group was killed"
             } else {
@@ -295,7 +312,7 @@ public final class Scheduler: @unchecked Sendable {
         emit(RoutineRunRecord(name: r.name, entry: finished))
         monitor.withLock {
             running[r.name, default: 1] -= 1
-            if queued[r.name, default: 0] > 0 && running[r.name, default: 0] == 0 {
+            if queued[r.name, default: 0] > 0 && running[r.name, default: 0] == 0 && !stopRequested {
                 queued[r.name, default: 0] -= 1
                 fire(r, trigger: "queued", scheduledFor: nil, change: { _ in })
             }
@@ -332,10 +349,16 @@ public final class Scheduler: @unchecked Sendable {
         waitIdle()
     }
 
-    /// Ends `serve()` after the runs in flight.
-    public func stop() {
+    /// Ends `serve()` after the runs in flight; with `terminateRuns`, their process
+    /// groups get SIGTERM and such runs end as `interrupted` (a child that ignores it
+    /// is left to its timeout). Queued runs are dropped.
+    public func stop(terminateRuns: Bool = false) {
         monitor.withLock {
             stopRequested = true
+            if terminateRuns {
+                for k in queued.keys { queued[k] = 0 }
+                for pid in children.values { try? Processes.signalGroup(pid, sigterm) }
+            }
             monitor.broadcast()
         }
     }

@@ -44,3 +44,25 @@ extension Sys {
         return out
     }
 }
+
+extension Sys {
+    /// Routes SIGTERM and SIGINT to `body` on a thread of their own: blocks them in the
+    /// calling thread with `pthread_sigmask(3)` (threads it creates later inherit the
+    /// mask) and waits for them with `sigwait(3)`. Call it before starting other threads.
+    /// Children started with `Spawn` get an empty mask, so they still receive signals.
+    public static func onStopSignals(_ body: @escaping @Sendable (Int32) -> Void) -> Bool {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        guard pthread_sigmask(SIG_BLOCK, &set, nil) == 0 else { return false }
+        let waitSet = set
+        return WorkerThreads.detach {
+            var s = waitSet
+            while true {
+                var sig: Int32 = 0
+                if sigwait(&s, &sig) == 0 { body(sig) }
+            }
+        }
+    }
+}

@@ -151,3 +151,31 @@ struct RoutinesEndToEndTests {
         #expect(try ToolRunner.run("osmoda-routines", ["remove", "hello"] + e.dirArgs).status == 66)
     }
 }
+
+extension RoutinesEndToEndTests {
+    @Test func sigtermStopsServeAndEndsTheRunsInFlight() throws {
+        let e = try Env()
+        defer { ToolRunner.removeTemporaryDirectory(e.root) }
+        try e.define("slow.json", #"{"every":"1h","command":["sh","-c","sleep 30 & wait"]}"#)
+        let p = Process()
+        p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmoda-routines")
+        p.arguments = ["serve", "--ledger", "off"] + e.dirArgs
+        p.environment = ToolRunner.cleanEnvironment()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        #expect(Self.wait(15) { e.runs("slow").last?["child_pid"] != nil })
+        let child = (e.runs("slow").last?["child_pid"] as? Int).map(Int32.init) ?? 0
+        kill(p.processIdentifier, SIGTERM)
+        #expect(Self.wait(10) { !p.isRunning }, "serve did not stop on SIGTERM")
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let last = e.runs("slow").last
+        #expect(last?["outcome"] as? String == "interrupted")
+        #expect(last?["ended_ms"] != nil)
+        // The whole group got the signal: no process of it is left.
+        #expect(Self.wait(5) { kill(-child, 0) != 0 })
+        if child > 0 { kill(-child, SIGKILL) }
+    }
+}
