@@ -42,6 +42,9 @@ public struct RoutinesCommand: ParsableCommand {
             routine.run record. The child of such a run is not killed: it runs in its own \
             process group, whose id is kept as child_pid.
 
+            serve reads the definitions when it starts: restart it after add, remove, \
+            enable, disable or an edit (run-due reads them on every call).
+
             Modes: serve runs until stopped, sleeping until the next due time (at most 15 \
             minutes, to notice clock changes) and never on a fixed tick. SIGTERM or SIGINT \
             stops it: no new runs start, the runs in flight get SIGTERM on their process \
@@ -152,7 +155,12 @@ struct RoutineInfoRecord: Record {
         case .event(let e): schedule = e.source
         }
         let iso = { (ms: Int64) in Timestamp(millisecondsSinceEpoch: ms).rfc3339 }
-        nextDue = r.enabled ? state?.nextDue.map(iso) : nil
+        var next = state?.nextDue
+        if next == nil, case .cron(let e, let z) = r.trigger {
+            // Not yet seen by a scheduler: it will count from the first one that sees it.
+            next = e.next(after: Sys.now().millisecondsSinceEpoch / 1000, in: z).map { $0 * 1000 }
+        }
+        nextDue = r.enabled ? next.map(iso) : nil
         lastStarted = state?.runs.last.map { iso($0.started) }
         lastOutcome = state?.runs.last?.outcome
         command = r.command

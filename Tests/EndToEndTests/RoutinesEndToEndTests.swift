@@ -179,3 +179,29 @@ extension RoutinesEndToEndTests {
         if child > 0 { kill(-child, SIGKILL) }
     }
 }
+
+extension RoutinesEndToEndTests {
+    /// Every run is recorded in the ledger when osmodad is there: start and end.
+    @Test func runsAreRecordedInTheLedger() throws {
+        let w = try DaemonWorld()
+        defer { w.remove() }
+        let daemon = try w.startDaemon()
+        defer {
+            daemon.terminate()
+            daemon.waitUntilExit()
+        }
+        let e = try Env()
+        defer { ToolRunner.removeTemporaryDirectory(e.root) }
+        try e.define("hello.json", #"{"every":"1h","command":["echo","hi"]}"#)
+        let r = try ToolRunner.run("osmoda-routines", ["run", "hello", "--ledger", "on", "--user"] + e.dirArgs, environment: w.env)
+        #expect(r.status == 0, "\(r.stderrText)")
+        let q = try w.ledger(["query", "--type", "routine.run"])
+        let entries = jsonLines(q)
+        #expect(entries.count == 2, "\(q.stderrText)")
+        let outcomes = entries.compactMap { entry -> JSONValue? in
+            if case .object(let payload)? = entry["payload"] { return payload["outcome"] }
+            return nil
+        }
+        #expect(outcomes == [.string("running"), .string("ok")])
+    }
+}
