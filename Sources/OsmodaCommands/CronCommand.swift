@@ -212,8 +212,10 @@ struct CronBench: ParsableCommand {
                 t &+= 7919
             }
             let elapsed = Double(Sys.monotonicNanos() - start) / 1e9
-            let line = "{\"type\":\"cron.bench\",\"ts\":\"\(Sys.now().rfc3339)\",\"computations\":\(count),\"seconds\":\(elapsed),\"per_s\":\(Int(Double(count) / max(elapsed, 1e-9))),\"checksum\":\(checksum)}\n"
-            try Sys.writeAll(1, Array(line.utf8))
+            let output = RecordOutput()
+            try output.write(CronBenchRecord(computations: count, seconds: elapsed, perS: Int(Double(count) / max(elapsed, 1e-9)),
+                                             checksum: checksum), at: Sys.now())
+            try output.flush()
             return .success
         }
     }

@@ -109,3 +109,21 @@ public func parseCronTime(_ text: String, zone: ZoneInfo) -> Timestamp? {
     }
     return Timestamp(millisecondsSinceEpoch: instant * 1000)
 }
+
+/// `cron.bench`: the figure `osmoda-cron bench` measures.
+public struct CronBenchRecord: Record, Equatable {
+    public static let type = "cron.bench"
+    public var computations: Int
+    public var seconds: Double
+    public var perS: Int
+    public var checksum: Int64
+
+    enum CodingKeys: String, CodingKey { case computations, seconds, perS = "per_s", checksum }
+
+    public init(computations: Int, seconds: Double, perS: Int, checksum: Int64) {
+        self.computations = computations
+        self.seconds = seconds
+        self.perS = perS
+        self.checksum = checksum
+    }
+}
