@@ -43,7 +43,8 @@ public struct RoutinesCommand: ParsableCommand {
             process group, whose id is kept as child_pid.
 
             serve reads the definitions when it starts: restart it after add, remove, \
-            enable, disable or an edit (run-due reads them on every call).
+            enable, disable or an edit (run-due reads them on every call). Use one scheduler \
+            per state directory, serve or run-due, not both.
 
             Modes: serve runs until stopped, sleeping until the next due time (at most 15 \
             minutes, to notice clock changes) and never on a fixed tick. SIGTERM or SIGINT \

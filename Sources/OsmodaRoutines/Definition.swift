@@ -139,7 +139,7 @@ public struct RoutineDefinition: Sendable {
             }
         } else if let e = f.every {
             let ms = try duration("every", e)
-            guard ms >= 1 else { throw fail("every", "must be at least 1ms") }
+            guard ms >= 1000 else { throw fail("every", "must be at least 1s") }
             let j = try f.jitter.map { (t: String) throws(DefinitionError) in try duration("jitter", t) } ?? 0
             guard j >= 0 else { throw fail("jitter", "must not be negative") }
             trigger = .interval(intervalMs: ms, jitterMs: j)

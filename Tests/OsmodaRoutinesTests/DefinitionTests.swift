@@ -21,6 +21,7 @@ struct DefinitionTests {
             ("b.json", #"{"command":["true"]}"#, "b.json: no trigger: give one of 'cron', 'every' or 'event'"),
             ("c.json", #"{"every":"5m","cron":"@daily","command":["true"]}"#, "c.json: more than one trigger (cron, every): give exactly one"),
             ("d.json", #"{"every":"5 minutes","command":["true"]}"#, "d.json: 'every': invalid duration '5 minutes': expected e.g. 500ms, 10s, 5m, 1h30m"),
+            ("d2.json", #"{"every":"500ms","command":["true"]}"#, "d2.json: 'every': must be at least 1s"),
             ("e.json", #"{"every":"5m","command":[]}"#, "e.json: 'command': must be a non-empty array: the program and its arguments (no shell)"),
             ("f.json", #"{"every":"5m","command":["true"],"overlap":"maybe"}"#, "f.json: 'overlap': 'maybe' is not one of skip, queue, parallel"),
             ("g.json", #"{"every":"5m","command":["true"],"timeout_s":3}"#, "g.json: 'timeout_s': unknown field"),
