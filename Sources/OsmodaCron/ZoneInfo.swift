@@ -56,8 +56,10 @@ public final class ZoneInfo: Sendable {
             if let r = rule.dst {
                 // Extend the table with the rule's transitions up to tableUntilYear.
                 let last = s.count > 1 ? s[s.count - 1] : Int64.min
-                let firstYear = last == Int64.min ? 1900 : Civil.date(fromDays: Civil.floorDiv(last, 86400)).year
-                for y in firstYear...Self.tableUntilYear {
+                // Rules only matter after the table's last transition, and never before 1800.
+                let lastYear = last == Int64.min ? 1800 : Civil.date(fromDays: Civil.floorDiv(last, 86400)).year
+                let firstYear = min(max(lastYear, 1800), Self.tableUntilYear + 1)
+                for y in firstYear..<(Self.tableUntilYear + 1) {
                     for t in rule.transitions(year: y, dst: r) where t.at > (s.count > 1 ? s[s.count - 1] : Int64.min) {
                         s.append(t.at); o.append(Int32(t.offset)); d.append(t.isDST); a.append(t.isDST ? r.name : rule.stdName)
                     }
@@ -86,11 +88,13 @@ public final class ZoneInfo: Sendable {
     /// Loads a zone by its IANA name (`America/New_York`) from `directory`.
     ///
     /// A name that is no file there but reads as a POSIX TZ string (`EST5EDT,M3.2.0,M11.1.0`)
-    /// is taken as one. Names with `..` components are refused.
-    public static func load(_ name: String, directory: String? = nil) throws(ZoneError) -> ZoneInfo {
+    /// is taken as one. Names with `..` components are refused, and so are absolute paths
+    /// unless `allowPath` (for `$TZ=/path/to/file`).
+    public static func load(_ name: String, directory: String? = nil, allowPath: Bool = false) throws(ZoneError) -> ZoneInfo {
         let dir = directory ?? defaultDirectory
         guard !name.isEmpty else { throw ZoneError("empty time zone name") }
         if name.split(separator: "/").contains("..") { throw ZoneError("time zone name '\(name)' has a '..' component") }
+        if name.hasPrefix("/") && !allowPath { throw ZoneError("time zone name '\(name)' is a path; give an IANA name such as Europe/London") }
         let path = name.hasPrefix("/") ? name : dir + "/" + name
         if let bytes = try? Sys.readFile(path, limit: 1 << 20) {
             return try parse(bytes, name: name)
@@ -107,7 +111,7 @@ public final class ZoneInfo: Sendable {
     /// `/etc/localtime` (named after `/etc/timezone` when that file exists), else UTC.
     public static func local(directory: String? = nil) throws(ZoneError) -> ZoneInfo {
         if let tz = Sys.env("TZ"), !tz.isEmpty {
-            return try load(tz.hasPrefix(":") ? String(tz.dropFirst()) : tz, directory: directory)
+            return try load(tz.hasPrefix(":") ? String(tz.dropFirst()) : tz, directory: directory, allowPath: true)
         }
         guard let bytes = try? Sys.readFile("/etc/localtime", limit: 1 << 20) else { return utc }
         var name = "localtime"

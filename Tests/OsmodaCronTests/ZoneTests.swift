@@ -73,3 +73,32 @@ struct ZoneTests {
         #expect(old.offset(at: 1_750_000_000) == 3600)
     }
 }
+
+extension ZoneTests {
+    /// Damaged files are refused or read, never a crash: truncations and flipped bytes.
+    @Test func damagedFilesNeverCrash() throws {
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: "/usr/share/zoneinfo/Australia/Lord_Howe")))
+        var rng = SplitMix64(seed: 0xDA7A)
+        var refused = 0
+        for round in 0..<1500 {
+            var b = bytes
+            if round % 3 == 0 {
+                b = Array(b.prefix(rng.below(b.count)))
+            } else {
+                for _ in 0..<rng.int(in: 1...4) { b[rng.below(b.count)] = UInt8(truncatingIfNeeded: rng.next()) }
+            }
+            do {
+                let z = try ZoneInfo.parse(b, name: "fuzz")
+                for t in [Int64(0), 1_700_000_000, 4_200_000_000, -2_000_000_000] {
+                    _ = z.offset(at: t)
+                    _ = z.resolve(t)
+                }
+                _ = try CronExpression("30 2 * * *").next(after: 1_700_000_000, in: z)
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(refused > 100)
+        #expect(throws: ZoneError.self) { try ZoneInfo.load("/etc/passwd") }
+    }
+}
