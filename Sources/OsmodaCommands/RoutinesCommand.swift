@@ -44,7 +44,8 @@ public struct RoutinesCommand: ParsableCommand {
 
             serve reads the definitions when it starts: restart it after add, remove, \
             enable, disable or an edit (run-due reads them on every call). Use one scheduler \
-            per state directory, serve or run-due, not both.
+            per state directory, serve or run-due, not both. A routine enabled again counts \
+            from then: the times that passed while it was disabled are not caught up.
 
             Modes: serve runs until stopped, sleeping until the next due time (at most 15 \
             minutes, to notice clock changes) and never on a fixed tick. SIGTERM or SIGINT \
@@ -289,14 +290,22 @@ struct RoutinesRemove: ParsableCommand {
 
 /// Sets `enabled` in a JSON definition.
 func setEnabled(_ name: String, _ on: Bool, paths: RoutinesPaths, mode: DaemonModeOptions) throws(ToolFailure) -> ExitStatus {
-    let (dir, _) = try paths.resolve(mode)
+    let (dir, stateDir) = try paths.resolve(mode)
     guard RoutineDefinition.isValidName(name), let file = DefinitionDirectory(path: dir).file(for: name) else {
         throw ToolFailure("no routine named '\(name)' in \(dir)", status: .noInput)
     }
     guard file.hasSuffix(".json") else { throw ToolFailure("\(file): TOML definitions are not rewritten; set enabled = \(on) in the file", status: .dataError) }
     var def: RoutineDefinition
     do { def = try RoutineDefinition.load(path: file) } catch { throw ToolFailure(error.description, status: .dataError) }
+    let wasEnabled = def.enabled
     def.file.enabled = on
+    if on && !wasEnabled {
+        // Times that passed while it was disabled are not caught up: it counts from now.
+        let now = Sys.now().millisecondsSinceEpoch
+        do { try openStore(stateDir).update(name) { $0.lastDue = now; $0.nextDue = nil } } catch {
+            throw ToolFailure("cannot update the state of '\(name)': \(error)", status: .ioError)
+        }
+    }
     try writeDefinition(def.file, to: file, dir: dir)
     return .success
 }

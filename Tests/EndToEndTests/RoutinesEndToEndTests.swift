@@ -147,6 +147,9 @@ struct RoutinesEndToEndTests {
         #expect(try ToolRunner.run("osmoda-routines", ["disable", "hello"] + e.dirArgs).status == 0)
         let list = try ToolRunner.run("osmoda-routines", ["list", "--format", "json"] + e.dirArgs)
         #expect(try Self.records(list.stdoutText).first?["enabled"] == .bool(false))
+        // Enabled again, it counts from now: no catch-up for the disabled time.
+        #expect(try ToolRunner.run("osmoda-routines", ["enable", "hello"] + e.dirArgs).status == 0)
+        #expect(e.stateJSON("hello")?["last_due_ms"] != nil)
         #expect(try ToolRunner.run("osmoda-routines", ["remove", "hello"] + e.dirArgs).status == 0)
         #expect(try ToolRunner.run("osmoda-routines", ["remove", "hello"] + e.dirArgs).status == 66)
     }

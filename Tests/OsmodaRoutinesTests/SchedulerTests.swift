@@ -91,6 +91,23 @@ struct SchedulerTests {
         #expect(state.runs[0].ended != nil)
     }
 
+    @Test func envCwdAndBoundedOutput() throws {
+        let w = try World()
+        defer { w.cleanup() }
+        let cwd = w.dir.path
+        let r = try w.routine(#"{"every":"1h","env":{"FOO":"bar"},"cwd":"\#(cwd)","output_limit_bytes":64,"command":["sh","-c","echo $FOO; pwd; head -c 5000 /dev/zero | tr '\\0' x >&2; exit 3"]}"#)
+        let s = w.scheduler([r])
+        #expect(s.runNow("r"))
+        s.waitIdle()
+        let done = try #require(w.records.finished.first)
+        #expect(done.outcome == "failed")
+        #expect(done.exitStatus == 3)
+        let realCwd = URL(fileURLWithPath: cwd).resolvingSymlinksInPath().path
+        #expect(done.stdoutTail == "bar\n\(realCwd)\n" || done.stdoutTail == "bar\n\(cwd)\n")
+        #expect(done.stderrTail == String(repeating: "x", count: 64))
+        #expect(w.records.all.first?.outcome == "running")
+    }
+
     @Test(arguments: ["skip", "queue", "parallel"])
     func overlapPolicies(_ policy: String) throws {
         let w = try World()
