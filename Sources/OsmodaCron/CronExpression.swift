@@ -338,7 +338,16 @@ public struct CronExpression: Sendable, Equatable {
                 continue
             }
             if !dayMatches(day: d, weekday: Civil.weekday(days: dayNumber)) {
-                d += 1; dayNumber += 1; h = 0; mi = 0
+                // With either day field unrestricted the day of month must match, so jump
+                // to its next value; with both restricted (OR) step a day at a time.
+                if dayOfMonthStar || dayOfWeekStar {
+                    let nd = Self.nextBit(UInt64(days), from: d + 1) ?? 32
+                    dayNumber += Int64(nd - d)
+                    d = nd
+                } else {
+                    d += 1; dayNumber += 1
+                }
+                h = 0; mi = 0
                 continue
             }
             if hours & (1 << UInt32(h)) == 0 {

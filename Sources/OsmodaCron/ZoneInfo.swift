@@ -127,12 +127,14 @@ public final class ZoneInfo: Sendable {
     /// The index of the period containing `instant`.
     @inline(__always)
     func index(at instant: Int64) -> Int {
-        var lo = 0, hi = starts.count - 1
-        while lo < hi {
-            let mid = (lo + hi + 1) >> 1
-            if starts[mid] <= instant { lo = mid } else { hi = mid - 1 }
+        starts.withUnsafeBufferPointer { s in
+            var lo = 0, hi = s.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) >> 1
+                if s[mid] <= instant { lo = mid } else { hi = mid - 1 }
+            }
+            return lo
         }
-        return lo
     }
 
     /// The period containing `instant`.
