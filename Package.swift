@@ -10,7 +10,7 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Every tool, by its installed name and the folder of its entry point.
-let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmodad"]
+let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmodad", "osmoda-cron", "osmoda-routines"]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -41,10 +41,12 @@ let package = Package(
         .target(name: "OsmodaHealth", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaQuery", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaCheck", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
+        .target(name: "OsmodaCron", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
+        .target(name: "OsmodaRoutines", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCron"], swiftSettings: strict),
         .target(
             name: "OsmodaCommands",
             dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck",
-                           "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", argumentParser],
+                           "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", "OsmodaCron", "OsmodaRoutines", argumentParser],
             swiftSettings: strict
         ),
         .target(
@@ -61,6 +63,8 @@ let package = Package(
         .testTarget(name: "OsmodaDocsTests", dependencies: ["OsmodaDocs", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaLedgerTests", dependencies: ["OsmodaLedger", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaIPCTests", dependencies: ["OsmodaIPC", "OsmodaDaemon", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaCronTests", dependencies: ["OsmodaCron", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaRoutinesTests", dependencies: ["OsmodaRoutines", "OsmodaCron", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
 )

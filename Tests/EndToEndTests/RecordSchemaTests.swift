@@ -43,7 +43,7 @@ struct RecordSchemaTests {
     static let expectedTypes = ["health.sample", "check.result", "process.info", "port.info", "mount.info", "disk.info",
                                 "user.info", "interface.info", "sysctl.entry", "kernel.info", "service.info",
                                 "ledger.entry", "ledger.verify", "ledger.proof", "ledger.consistency", "ledger.checkpoint",
-                                "ledger.stats", "ledger.recovery"]
+                                "ledger.stats", "ledger.recovery", "cron.next", "cron.explain", "cron.check", "cron.bench", "routine.run", "routine.info"]
 
     @Test func everyTypeHasAParsableExample() throws {
         let secs = try Self.sections()
@@ -100,6 +100,9 @@ struct RecordSchemaTests {
             ("osmoda-query", ["sysctl", "--prefix", "kernel.ostype", "--format", "json"]),
             ("osmoda-check", ["--tcp", "127.0.0.1:1", "--file", "/etc/passwd", "--disk", "/:100", "--command", #"["/bin/true"]"#,
                               "--process", "init", "--http", "http://127.0.0.1:1/", "--format", "json"]),
+            ("osmoda-cron", ["next", "30 2 * * *", "--tz", "America/New_York", "--count", "2", "--format", "json"]),
+            ("osmoda-cron", ["explain", "5 4 1-15 * SUN", "--format", "json"]),
+            ("osmoda-cron", ["check", "@daily", "--format", "json"]),
         ]
         var seen: Set<String> = []
         for (tool, args) in runs {
