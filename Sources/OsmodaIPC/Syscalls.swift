@@ -253,28 +253,9 @@ package enum PathCalls {
                           mode: UInt32(st.st_mode & 0o7777))
     }
 
-    /// Creates `path` and any missing parents with `mkdir(2)`; only the last component
-    /// gets `mode` (parents get 0755). An existing directory is left as it is.
+    /// `Sys.makeDirectories`: parents 0755, the last component exactly `mode`.
     package static func makeDirectories(_ path: String, mode: UInt32) throws(SystemError) {
-        var prefix = path.hasPrefix("/") ? "" : "."
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        for (i, part) in parts.enumerated() {
-            prefix += "/" + part
-            let last = i == parts.count - 1
-            if mkdir(prefix, mode_t(last ? mode : 0o755)) == 0 {
-                // mkdir applies the umask; the last component must have exactly `mode`.
-                if last && Glibc.chmod(prefix, mode_t(mode)) != 0 { throw SystemError("chmod", subject: prefix) }
-                continue
-            }
-            let e = errno
-            if e == EEXIST, let st = try status(prefix), st.kind == .directory { continue }
-            if e == EEXIST {
-                // A symbolic link to a directory is fine for a parent, as `mkdir -p` allows.
-                if (try? FileStatus.stat(prefix))?.kind == .directory { continue }
-                throw SystemError("mkdir", code: ENOTDIR, subject: prefix)
-            }
-            throw SystemError("mkdir", code: e, subject: prefix)
-        }
+        try Sys.makeDirectories(path, mode: mode)
     }
 
     /// Wraps `chmod(2)`.
@@ -321,20 +302,8 @@ package enum ThisProcess {
     /// Wraps `getsid(2)` for `pid` (0: this process); -1 when it has gone.
     package static func sessionID(of pid: Int32 = 0) -> Int32 { getsid(pid) }
 
-    /// The whole environment, read from `environ`; for a name given twice, the first.
-    package static func environment() -> [String: String] {
-        var env: [String: String] = [:]
-        var p = environ
-        while let entry = p.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                let key = String(text[..<eq])
-                if env[key] == nil { env[key] = String(text[text.index(after: eq)...]) }
-            }
-            p += 1
-        }
-        return env
-    }
+    /// The whole environment (`Sys.environment`).
+    package static func environment() -> [String: String] { Sys.environment() }
 
     /// Wraps `unsetenv(3)`.
     package static func unsetEnvironment(_ name: String) { unsetenv(name) }

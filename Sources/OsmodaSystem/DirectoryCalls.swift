@@ -17,13 +17,24 @@ extension Sys {
         if unlink(path) != 0 { throw SystemError("unlink", subject: path) }
     }
 
-    /// Creates a directory and its missing parents with `mkdir(2)`; an existing
-    /// directory is not an error.
+    /// Creates `path` and any missing parents with `mkdir(2)`; only the last component
+    /// gets `mode` (exactly: the umask does not narrow it), parents get 0755. An existing
+    /// directory, or a symbolic link to one, is left as it is; anything else in the way
+    /// is `ENOTDIR`.
     public static func makeDirectories(_ path: String, mode: UInt32 = 0o755) throws(SystemError) {
         var prefix = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        for (i, part) in parts.enumerated() {
             prefix += "/" + part
-            if mkdir(prefix, mode_t(mode)) != 0 && errno != EEXIST { throw SystemError("mkdir", subject: prefix) }
+            let last = i == parts.count - 1
+            if mkdir(prefix, mode_t(last ? mode : 0o755)) == 0 {
+                if last && chmod(prefix, mode_t(mode)) != 0 { throw SystemError("chmod", subject: prefix) }
+                continue
+            }
+            let e = errno
+            guard e == EEXIST else { throw SystemError("mkdir", code: e, subject: prefix) }
+            if (try? FileStatus.stat(prefix))?.kind == .directory { continue }
+            throw SystemError("mkdir", code: ENOTDIR, subject: prefix)
         }
     }
 
@@ -32,13 +43,17 @@ extension Sys {
 }
 
 extension Sys {
-    /// The caller's whole environment, from `environ`.
+    /// The caller's whole environment, from `environ`; for a name given twice, the first
+    /// (as `getenv(3)` finds it).
     public static func environment() -> [String: String] {
         var out: [String: String] = [:]
         var p = environ
         while let entry = p.pointee {
             let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            if let eq = s.firstIndex(of: "=") {
+                let key = String(s[..<eq])
+                if out[key] == nil { out[key] = String(s[s.index(after: eq)...]) }
+            }
             p += 1
         }
         return out
