@@ -197,6 +197,7 @@ struct Fields {
 
     mutating func duration(_ key: String) throws(RulesError) -> Int64? {
         guard let s = try string(key) else { return nil }
+        if s == "0" || s == "0s" || s == "0ms" { return 0 }
         do { return try DurationParser.milliseconds(s) } catch { throw fail(sub(key), error.description) }
     }
 

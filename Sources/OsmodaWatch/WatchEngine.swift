@@ -232,17 +232,13 @@ public final class WatchEngine {
             states[i].quietSince = now
             return
         }
-        let prev = states[i].status
         if noteChange(i, now: now) {
             enterFlapping(i, now: now, underlyingFailing: false, into: &out)
             return
         }
-        let steps = states[i].step
         closeIncident(i)
         setStatus(i, .ok, reason: "recovered after \(passes) passing record\(passes == 1 ? "" : "s")", into: &out)
-        if prev == .failed || steps > 0 {
-            alert(i, "resolved", "info", "\(rules.watchers[i].name) recovered", into: &out)
-        }
+        alert(i, "resolved", "info", "\(rules.watchers[i].name) recovered", into: &out)
         states[i].incident = nil
         sawPass[i] = true
         states[i].learnedAt = nil
