@@ -153,11 +153,11 @@ public final class WatchEngine {
         let s = states[i].window
         if let r = t.withinRecords {
             let n = s.suffix(r).filter(\.failed).count
-            if n >= t.failures { return "\(n) failures within the last \(r) records" }
+            if n >= t.failures { return r == n ? "\(Self.plural(n, "failure")) in a row" : "\(Self.plural(n, "failure")) within the last \(r) records" }
         }
         if let ms = t.withinMs {
             let n = s.filter { $0.failed && $0.t > now - ms }.count
-            if n >= t.failures { return "\(n) failures within \(Self.duration(ms))" }
+            if n >= t.failures { return "\(Self.plural(n, "failure")) within \(Self.duration(ms))" }
         }
         return nil
     }
@@ -448,6 +448,8 @@ public final class WatchEngine {
         case .rollback(let p, _): return generation.map { "\(p) to generation \($0)" } ?? p
         }
     }
+
+    static func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
 
     /// `250ms`, `90s`, `10m`, `2h`.
     public static func duration(_ ms: Int64) -> String {
