@@ -286,6 +286,17 @@ import Testing
         #expect(rs.last?["type"] == .string("watch.alert") && rs.last?["alert"] == .string("exhausted"))
     }
 
+    /// The README's main job, run the way CI can: the pipeline part of scripts/demo
+    /// with the debug binaries, a real service killed and healed, the ledger checked.
+    @Test func theDemoHealsItsServiceAndTheLedgerShowsIt() throws {
+        let r = try ToolRunner.run("/bin/bash", [ToolRunner.packageRoot.appendingPathComponent("scripts/demo").path,
+                                                 "--once", "--bin", ToolRunner.productsDirectory.path],
+                                   cwd: ToolRunner.packageRoot, timeout: 150)
+        #expect(r.status == 0, "\(r.stderrText)")
+        #expect(r.stderrText.contains("healed: the service answers again"))
+        #expect(r.stdoutText.contains("watch.action") || r.stdoutText.contains("restart"))
+    }
+
     @Test func garbageLinesDoNotStopTheWatcher() throws {
         let w = try World()
         defer { w.stop() }
