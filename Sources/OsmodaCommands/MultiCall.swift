@@ -52,7 +52,7 @@ public let allTools: [ToolEntry] = [
                          .unavailable: "With --ledger on: the daemon does not answer and could not be started.",
                          .ioError: "The state file cannot be written, or the output failed.",
                          .config: "The rules file is malformed: bad JSON, an unknown field, a wrong type, an expression that does not compile."],
-              seeAlso: ["osmoda-check(1)", "osmoda-expr(7)", "osmoda-ledger(1)", "osmoda-records(5)"]),
+              seeAlso: ["osmoda-check(1)", "osmoda-expr(7)", "osmoda-ledger(1)"]),
     ToolEntry(name: "osmoda-ledger", command: LedgerCommand.self,
               exitStatuses: [.success, .no, .usage, .dataError, .noInput, .unavailable, .software, .ioError, .tempFail, .noPermission, .config],
               meanings: [.no: "verify: the ledger or a checkpoint did not verify.",

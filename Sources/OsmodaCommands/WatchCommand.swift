@@ -101,7 +101,19 @@ public struct WatchCommand: ParsableCommand {
             var options = input.stream
             if !recordClock { options.wakeEveryMs = 100 }
             let passMatched = self.passMatched
-            let status = try RecordStream.run(inputs: input.files, options: options, projection: nil, diagnostics: d,
+            // Parse only the fields the expressions read (and ts), unless a table needs them all.
+            var projection: KeyProjection?
+            if !sink.isTable {
+                var keys: Set<String> = ["ts"]
+                var whole = false
+                for w in parsed.watchers {
+                    for e in [w.match, w.failWhen] {
+                        if let k = e.requiredKeys { keys.formUnion(k) } else { whole = true }
+                    }
+                }
+                if !whole { projection = KeyProjection(keys.sorted()) }
+            }
+            let status = try RecordStream.run(inputs: input.files, options: options, projection: projection, diagnostics: d,
                                               idle: { if !recordClock { try runner.tick() }; try sink.flush() }) { record, raw in
                 if recordClock, case .string(let ts)? = record["ts"], let t = Timestamp(rfc3339: ts) { current = t }
                 let matched = try runner.record(record)

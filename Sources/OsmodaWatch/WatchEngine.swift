@@ -46,8 +46,33 @@ public final class WatchEngine {
     /// Watchers that saw a passing record in this run (generations are learnt only then).
     var sawPass: [Bool]
 
+    /// Watchers indexed by the value their `match` requires of one top-level field
+    /// (`.name == "nginx"`), so a record is judged only by the watchers it can match.
+    let indexKey: String?
+    let indexed: [String: [Int]]
+    let unindexed: [Int]
+
     public init(rules: Rules, restoring saved: [String: WatcherState] = [:]) {
         self.rules = rules
+        // The key whose required values tell the most watchers apart.
+        var values: [String: Set<String>] = [:]
+        for w in rules.watchers {
+            for (k, v) in w.match.requiredStringEqualities { values[k, default: []].insert(v) }
+        }
+        let key = values.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key > b.key }
+            .flatMap { $0.value.count > 1 ? $0.key : nil }
+        var indexed: [String: [Int]] = [:]
+        var unindexed: [Int] = []
+        for (i, w) in rules.watchers.enumerated() {
+            if let key, let v = w.match.requiredStringEqualities.first(where: { $0.key == key })?.value {
+                indexed[v, default: []].append(i)
+            } else {
+                unindexed.append(i)
+            }
+        }
+        self.indexKey = key
+        self.indexed = indexed
+        self.unindexed = unindexed
         self.states = rules.watchers.map { w in
             var s = saved[w.name] ?? WatcherState()
             if s.starts.count != w.ladder.count {
@@ -89,11 +114,14 @@ public final class WatchEngine {
     public func feed(_ record: JSONObject, now: Int64) -> (matched: Bool, decisions: [Decision]) {
         var matched = false
         var out: [Decision] = []
-        for i in rules.watchers.indices {
-            let w = rules.watchers[i]
-            guard w.match.matches(record) else { continue }
+        var candidates = unindexed
+        if let indexKey, case .string(let v)? = record[indexKey], let more = indexed[v] {
+            candidates = unindexed.isEmpty ? more : (candidates + more).sorted()
+        }
+        for i in candidates {
+            guard rules.watchers[i].match.matches(record) else { continue }
             matched = true
-            observe(i, failed: w.failWhen.matches(record), now: now, into: &out)
+            observe(i, failed: rules.watchers[i].failWhen.matches(record), now: now, into: &out)
         }
         return (matched, out)
     }

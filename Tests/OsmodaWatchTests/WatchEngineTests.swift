@@ -364,3 +364,31 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         #expect(e.hasSuffix("^"))
     }
 }
+
+@Suite struct WatchIndexTests {
+    /// Watchers are indexed by the value their match requires of one field; a record
+    /// still reaches every watcher it matches, in rules order, and no other.
+    @Test func indexedAndUnindexedWatchersBothSeeTheirRecords() throws {
+        let json = #"""
+            {"watchers": [
+              {"name": "any", "match": ".type == \"check.result\" and .ok == false", "fail_when": "true"},
+              {"name": "x", "match": ".name == \"x\"", "fail_when": ".ok == false"},
+              {"name": "y", "match": ".type == \"check.result\" and .name == \"y\"", "fail_when": ".ok == false"},
+              {"name": "regex", "match": ".name | test(\"^x\")", "fail_when": ".ok == false"}]}
+            """#
+        let engine = WatchEngine(rules: try Rules.parse(Array(json.utf8)))
+        #expect(engine.indexKey == "name")
+        func tripped(_ r: JSONObject) -> [String] {
+            engine.feed(r, now: 0).decisions.compactMap { if case .state(let s) = $0, s.state == "failing" { return s.watcher } else { return nil } }
+        }
+        #expect(tripped(JSONObject(["type": .string("check.result"), "name": .string("x"), "ok": .bool(false)])) == ["any", "x", "regex"])
+        #expect(tripped(JSONObject(["type": .string("check.result"), "name": .string("y"), "ok": .bool(false)])) == ["y"])
+        #expect(engine.feed(JSONObject(["type": .string("other"), "name": .int(3)]), now: 0).matched == false)
+    }
+
+    @Test func requiredEqualitiesComeFromTheTopLevelAndChain() throws {
+        #expect(try Expression(#".type == "a" and ("b" == .name and .x > 1)"#).requiredStringEqualities.map { "\($0.key)=\($0.value)" } == ["type=a", "name=b"])
+        #expect(try Expression(#".type == "a" or .name == "b""#).requiredStringEqualities.isEmpty)
+        #expect(try Expression(#".a.b == "c""#).requiredStringEqualities.isEmpty)
+    }
+}
