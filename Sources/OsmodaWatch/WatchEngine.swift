@@ -78,7 +78,13 @@ public final class WatchEngine {
             if s.starts.count != w.ladder.count {
                 s.starts = (0..<w.ladder.count).map { $0 < s.starts.count ? s.starts[$0] : [] }
             }
-            if s.step > w.ladder.count { s.step = w.ladder.count }
+            // A ladder shortened since the state was saved: the ladder is over.
+            if s.step >= w.ladder.count && s.phase != .idle {
+                s.step = w.ladder.count
+                s.phase = .idle
+                s.deadline = nil
+                if s.status == .failing { s.status = .failed }
+            }
             return s
         }
         self.sawPass = Array(repeating: false, count: rules.watchers.count)

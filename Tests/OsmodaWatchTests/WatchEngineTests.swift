@@ -392,3 +392,22 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         #expect(try Expression(#".a.b == "c""#).requiredStringEqualities.isEmpty)
     }
 }
+
+@Suite struct WatchRulesChangeTests {
+    /// A state saved mid-ladder and read back with a shorter ladder does not crash and
+    /// does not start the ladder over: the incident is at its end, `failed`.
+    @Test func aShorterLadderEndsTheIncident() throws {
+        let long = rules(ladder: #"[{"kind": "run", "command": ["a"]}, {"kind": "run", "command": ["b"]}]"#)
+        let h = try Harness(long)
+        h.outcomes["run"] = .failed
+        _ = h.engine.feed(h.record("web", ok: false), now: 0)
+        var saved = h.engine.stateFile.watchers
+        saved["web"]?.step = 1
+        saved["web"]?.phase = .running
+        let short = try Harness(rules(ladder: #"[{"kind": "run", "command": ["a"]}]"#), state: saved)
+        #expect(short.state.status == .failed && short.state.phase == .idle)
+        short.apply(short.engine.resume(now: 1000), now: 1000)
+        short.at(2, ok: false)
+        #expect(short.take() == [])
+    }
+}
