@@ -297,6 +297,42 @@ import Testing
         #expect(r.stdoutText.contains("watch.action") || r.stdoutText.contains("restart"))
     }
 
+    /// A notify command gets the alert in its environment; a step past its timeout is
+    /// ended with its whole process group, and the ladder goes on.
+    @Test func notifyCommandGetsTheAlertAndTimeoutsKillTheGroup() throws {
+        let w = try World()
+        defer { w.stop() }
+        let rules = try writeRules(w, """
+            {"watchers": [{"name": "web", "match": ".type == \\"check.result\\"", "fail_when": ".ok == false",
+              "ladder": [
+                {"kind": "run", "command": ["/usr/bin/python3", "-c", "import os,subprocess,time; p=subprocess.Popen(['sleep','30']); open('\(w.path("grandchild.pid"))','w').write(str(p.pid)); time.sleep(30)"],
+                 "timeout": "500ms"},
+                {"kind": "notify", "command": ["/usr/bin/python3", "-c", "import os; open('\(w.path("alert.json"))','w').write(os.environ['OSMODA_WATCH_ALERT'])"]}]}]}
+            """)
+        let failing = #"{"type":"check.result","ts":"2026-01-01T00:00:00.000Z","name":"web","ok":false}"# + "\n"
+        let started = Date()
+        let r = try ToolRunner.run("osmoda-watch", ["--rules", rules, "--state", w.path("s.json"), "--ledger", "off"], stdin: Data(failing.utf8))
+        #expect(r.status == 0, "\(r.stderrText)")
+        #expect(Date().timeIntervalSince(started) < 10)
+        let rs = r.stdoutLines.compactMap { l -> JSONObject? in if case .object(let o)? = try? JSONReader.parse(l) { return o } else { return nil } }
+        #expect(Self.actions(rs, kind: "run", phase: "end").first?["result"] == .string("timeout"))
+        // The grandchild was in the step's process group: it is gone too.
+        let grandchild = try #require(Int32(w.read("grandchild.pid")))
+        var gone = false
+        for _ in 0..<100 {
+            // Gone, or a zombie waiting for a reaper that a container may not have.
+            let stat = (try? String(contentsOfFile: "/proc/\(grandchild)/stat", encoding: .utf8)) ?? ""
+            if kill(grandchild, 0) != 0 || stat.contains(") Z ") { gone = true; break }
+            usleep(20_000)
+        }
+        #expect(gone, "the step's grandchild outlived its timeout")
+        guard case .object(let alert)? = try? JSONReader.parse(w.read("alert.json")) else {
+            Issue.record("no alert in the notify command's environment: \(w.read("alert.json"))")
+            return
+        }
+        #expect(alert["type"] == .string("watch.alert") && alert["alert"] == .string("notify") && alert["watcher"] == .string("web"))
+    }
+
     @Test func garbageLinesDoNotStopTheWatcher() throws {
         let w = try World()
         defer { w.stop() }
