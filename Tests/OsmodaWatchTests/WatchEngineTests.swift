@@ -1,3 +1,4 @@
+import Foundation
 import OsmodaCore
 @testable import OsmodaWatch
 import Testing
@@ -409,5 +410,17 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         short.apply(short.engine.resume(now: 1000), now: 1000)
         short.at(2, ok: false)
         #expect(short.take() == [])
+    }
+}
+
+@Suite struct WatchExampleTests {
+    /// The shipped examples parse, with every step the README promises.
+    @Test func examplesParse() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let demo = try Rules.parse(Array(try Data(contentsOf: root.appendingPathComponent("examples/watch/demo.json"))))
+        #expect(demo.watchers.map(\.name) == ["demo-web"])
+        let nginx = try Rules.parse(Array(try Data(contentsOf: root.appendingPathComponent("examples/watch/nginx.json"))))
+        #expect(nginx.watchers.first?.ladder.map(\.action.kind) == ["restart", "rollback", "notify", "notify"])
+        #expect(nginx.watchers.first?.ladder.first?.cap == StepCap(max: 3, perMs: 600_000))
     }
 }
