@@ -31,7 +31,8 @@ public struct WatchCommand: ParsableCommand {
             never through a shell, and a timeout kills their whole process group.
 
             Writes watch.state on every transition, watch.action when a step starts and ends, \
-            and watch.alert; every step is also recorded in the audit ledger (--ledger). \
+            and watch.alert; every step is also recorded in the audit ledger (--ledger; not \
+            with --dry-run, which acts on nothing). \
             Records that no watcher matches pass through unchanged. The state (counters, \
             ladder position, incident, last good generation) is saved atomically on every \
             transition, so a restart in the middle of an incident goes on where it was. \
@@ -50,7 +51,7 @@ public struct WatchCommand: ParsableCommand {
             completion: .file())
     var state: String?
 
-    @Flag(name: .long, help: "Decide, and write what would be done, without running any step.")
+    @Flag(name: .long, help: "Decide, and write what would be done, without running any step; the default state file is read but not written.")
     var dryRun = false
 
     @Flag(name: .long, help: "Pass the records the watchers matched through too (by default only the unmatched ones are).")
@@ -91,6 +92,9 @@ public struct WatchCommand: ParsableCommand {
                 emit: { o in try sink.emit(o); try sink.flush() },
                 ledger: { type, payload in try rec.record(type, payload) },
                 save: { file in
+                    // A dry run reads the real state but never writes it, unless --state
+                    // names a file of its own: deciding must not move a real ladder.
+                    if dryRun && state == nil { return }
                     do throws(SystemError) { try Sys.writeFileAtomically(statePath, file.encoded(), mode: 0o600) } catch {
                         throw ToolFailure("cannot save the state to '\(statePath)': \(error.message)", status: .ioError)
                     }

@@ -78,7 +78,7 @@ public final class WatchRunner {
             case .alert(let r): _ = try write(r)
             case .action(let r):
                 let o = try write(r)
-                try ledger(WatchActionRecord.type, o)
+                if !executor.dryRun { try ledger(WatchActionRecord.type, o) }
             case .learn(let i, let profile, let command):
                 if executor.dryRun { continue }
                 let (n, why) = executor.currentGeneration(profile: profile, command: command)
@@ -100,7 +100,9 @@ public final class WatchRunner {
         var rec = WatchActionRecord(watcher: order.name, incident: order.incident, step: order.stepIndex, kind: order.step.action.kind,
                                     attempt: order.attempt, phase: "start", target: target, generation: order.generation,
                                     dryRun: executor.dryRun ? true : nil)
-        try ledger(WatchActionRecord.type, try write(rec))
+        let started = try write(rec)
+        // A dry run acts on nothing, so it leaves nothing in the audit ledger.
+        if !executor.dryRun { try ledger(WatchActionRecord.type, started) }
         let alert = WatchAlertRecord(
             watcher: order.name, alert: "notify", severity: "critical", state: WatchStatus.failing.rawValue, incident: order.incident,
             message: "\(order.name) is failing (incident \(order.incident)); escalated to step \(order.stepIndex) of its ladder")
@@ -110,7 +112,8 @@ public final class WatchRunner {
         rec.detail = report.detail
         rec.exitStatus = report.exitStatus
         rec.durationMs = executor.dryRun ? nil : report.durationMs
-        try ledger(WatchActionRecord.type, try write(rec))
+        let ended = try write(rec)
+        if !executor.dryRun { try ledger(WatchActionRecord.type, ended) }
         return engine.stepFinished(watcher: order.watcher, outcome: report.outcome, now: clock().millisecondsSinceEpoch)
     }
 }

@@ -79,7 +79,7 @@ end
 complete -c 'osmoda-watch' -f
 complete -c 'osmoda-watch' -n '__osmoda-watch_should_offer_completions_for_flags_or_options "osmoda-watch" rules' -l 'rules' -d 'The rules file (JSON; see docs/watch.md).' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'json\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'osmoda-watch' -n '__osmoda-watch_should_offer_completions_for_flags_or_options "osmoda-watch" state' -l 'state' -d 'The state file (default: $XDG_STATE_HOME/osmoda/watch/NAME.state.json after the rules file\'s name).' -rF
-complete -c 'osmoda-watch' -n '__osmoda-watch_should_offer_completions_for_flags_or_options "osmoda-watch" dry-run' -l 'dry-run' -d 'Decide, and write what would be done, without running any step.'
+complete -c 'osmoda-watch' -n '__osmoda-watch_should_offer_completions_for_flags_or_options "osmoda-watch" dry-run' -l 'dry-run' -d 'Decide, and write what would be done, without running any step; the default state file is read but not written.'
 complete -c 'osmoda-watch' -n '__osmoda-watch_should_offer_completions_for_flags_or_options "osmoda-watch" pass-matched' -l 'pass-matched' -d 'Pass the records the watchers matched through too (by default only the unmatched ones are).'
 complete -c 'osmoda-watch' -n '__osmoda-watch_should_offer_completions_for_flags_or_options "osmoda-watch" gen-command' -l 'gen-command' -d 'The osmoda-gen program for rollback steps (default: beside this program, else on PATH).' -rF
 complete -c 'osmoda-watch' -n '__osmoda-watch_should_offer_completions_for_flags_or_options "osmoda-watch" ledger' -l 'ledger' -d 'Record actions in the audit ledger: auto (when osmodad is reachable), on (required) or off.' -rfka 'auto on off'
