@@ -333,6 +333,24 @@ import Testing
         #expect(alert["type"] == .string("watch.alert") && alert["alert"] == .string("notify") && alert["watcher"] == .string("web"))
     }
 
+    /// A dry run reads the default state file but never writes it, and records nothing.
+    @Test func dryRunDoesNotMoveTheRealLadder() throws {
+        let w = try World()
+        defer { w.stop() }
+        let rules = try writeRules(w, #"{"watchers": [{"name": "web", "match": ".type == \"check.result\"", "fail_when": ".ok == false", "ladder": [{"kind": "run", "command": ["/bin/false"]}]}]}"#)
+        let input = Data(#"{"type":"check.result","ok":false}"#.utf8 + [0x0A])
+        let env = ["XDG_STATE_HOME": w.path("xdg"), "OSMODA_NO_AUTOSTART": "1"]
+        let r = try ToolRunner.run("osmoda-watch", ["--rules", rules, "--dry-run", "--ledger", "on", "--user"], stdin: input,
+                                   environment: env)
+        #expect(r.status == 0, "\(r.stderrText)")
+        #expect(r.stdoutText.contains(#""result":"dry_run""#))
+        #expect(!FileManager.default.fileExists(atPath: w.path("xdg/osmoda/watch/rules.state.json")))
+        // The real run saves there.
+        let real = try ToolRunner.run("osmoda-watch", ["--rules", rules, "--ledger", "off"], stdin: input, environment: env)
+        #expect(real.status == 0, "\(real.stderrText)")
+        #expect(FileManager.default.fileExists(atPath: w.path("xdg/osmoda/watch/rules.state.json")))
+    }
+
     @Test func garbageLinesDoNotStopTheWatcher() throws {
         let w = try World()
         defer { w.stop() }
