@@ -10,7 +10,7 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Every tool, by its installed name and the folder of its entry point.
-let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmodad", "osmoda-cron", "osmoda-routines"]
+let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmoda-watch", "osmodad", "osmoda-cron", "osmoda-routines"]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -43,9 +43,10 @@ let package = Package(
         .target(name: "OsmodaCheck", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaCron", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaRoutines", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCron"], swiftSettings: strict),
+        .target(name: "OsmodaWatch", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(
             name: "OsmodaCommands",
-            dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck",
+            dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck", "OsmodaWatch",
                            "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", "OsmodaCron", "OsmodaRoutines", argumentParser],
             swiftSettings: strict
         ),
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "OsmodaCoreTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaSystemTests", dependencies: ["OsmodaSystem", "OsmodaHealth", "OsmodaQuery", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaCheckTests", dependencies: ["OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaWatchTests", dependencies: ["OsmodaWatch", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaDocsTests", dependencies: ["OsmodaDocs", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaLedgerTests", dependencies: ["OsmodaLedger", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaIPCTests", dependencies: ["OsmodaIPC", "OsmodaDaemon", "OsmodaTestSupport"], swiftSettings: strict),

@@ -37,14 +37,16 @@ public final class LineReader {
     deinit { buffer.deallocate() }
 
     /// Whether a read would return at once (data or end of file), checked with `poll`.
-    func inputReady() -> Bool {
+    func inputReady(timeoutMs: Int32 = 0) -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&p, 1, 0) > 0
+        return poll(&p, 1, timeoutMs) > 0
     }
 
     /// Calls `body` for every line. `idle` is called before a read that may block,
-    /// which is where a streaming filter flushes its output.
-    public func forEachLine(idle: () throws -> Void, _ body: (Line) throws -> Void) throws {
+    /// which is where a streaming filter flushes its output; with `wakeEveryMs`, it is
+    /// called again each time that long passes with no input, for tools that act on
+    /// time (osmoda-watch's deadlines).
+    public func forEachLine(idle: () throws -> Void, wakeEveryMs: Int32? = nil, _ body: (Line) throws -> Void) throws {
         guard let base = buffer.baseAddress else { return }
         while true {
             // Hand out every complete line in the buffer.
@@ -82,7 +84,12 @@ public final class LineReader {
                 start = 0
                 end = rest
             }
-            if !inputReady() { try idle() }
+            if !inputReady() {
+                try idle()
+                if let wakeEveryMs {
+                    while !inputReady(timeoutMs: wakeEveryMs) { try idle() }
+                }
+            }
             let room = UnsafeMutableRawBufferPointer(start: base + end, count: buffer.count - end)
             let n = try Sys.read(fd, into: room)
             if n == 0 {

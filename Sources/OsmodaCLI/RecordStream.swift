@@ -5,9 +5,12 @@ import OsmodaSystem
 public struct StreamOptions: Sendable {
     public var maxLine: Int
     public var strict: Bool
-    public init(maxLine: Int = 1 << 20, strict: Bool = false) {
+    /// Call `idle` again after this long without input (nil: only before a blocking read).
+    public var wakeEveryMs: Int32?
+    public init(maxLine: Int = 1 << 20, strict: Bool = false, wakeEveryMs: Int32? = nil) {
         self.maxLine = maxLine
         self.strict = strict
+        self.wakeEveryMs = wakeEveryMs
     }
 }
 
@@ -54,7 +57,7 @@ public enum RecordStream {
             defer { if source.fd != 0 { Sys.close(source.fd) } }
             let reader = LineReader(fd: source.fd, maxLine: options.maxLine)
             do {
-                try reader.forEachLine(idle: idle) { line in
+                try reader.forEachLine(idle: idle, wakeEveryMs: options.wakeEveryMs) { line in
                     if line.oversized {
                         diagnostics.error("line longer than \(options.maxLine) bytes; skipped (see --max-line)", source: source.name, line: line.number)
                         bad += 1

@@ -22,6 +22,12 @@ public struct Expression: Sendable {
         self.requiredKeys = node.topLevelKeys(into: &keys) ? Array(keys).sorted() : nil
     }
 
+    /// Top-level fields that must equal a string literal for a record to match: the
+    /// `.key == "value"` terms of the expression's top-level `and` chain. A caller
+    /// holding many expressions can index them by these and evaluate only candidates;
+    /// `matches` still decides. Empty when there are none.
+    public var requiredStringEqualities: [(key: String, value: String)] { root.requiredStringEqualities() }
+
     /// Evaluates against a record (or any value); `nil` is *missing*.
     @inlinable
     public func evaluate(_ input: JSONValue) -> JSONValue? { evaluator.run(input) }
@@ -73,6 +79,24 @@ indirect enum Node: Sendable {
     case inList(Node, [Node])
     case pipe(Node, Node)
     case call(String, [Node], column: Int)
+
+    /// `.k == "v"` terms joined by `and` (either operand order).
+    func requiredStringEqualities() -> [(key: String, value: String)] {
+        switch self {
+        case .binary(.and, let a, let b, _):
+            return a.requiredStringEqualities() + b.requiredStringEqualities()
+        case .binary(.eq, let a, let b, _):
+            for (p, l) in [(a, b), (b, a)] {
+                if case .path(.identity, let steps) = p, steps.count == 1, case .key(let k) = steps[0],
+                   case .literal(.string(let v)) = l {
+                    return [(k, v)]
+                }
+            }
+            return []
+        default:
+            return []
+        }
+    }
 
     /// Collects the first-level keys read from the record; false when the whole record
     /// is needed.

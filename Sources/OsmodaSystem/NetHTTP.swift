@@ -126,6 +126,21 @@ public enum HTTPClient {
     ///   - bodyLimit: body bytes kept; past it the body is cut (`bodyTruncated`).
     public static func get(_ url: HTTPURL, verify: Bool = true, userAgent: String = "osmoda-check",
                            deadline: MonotonicDeadline, headerLimit: Int = 64 << 10, bodyLimit: Int = 1 << 20) throws(NetError) -> HTTPResponse {
+        try exchange(url, method: "GET", body: nil, verify: verify, userAgent: userAgent, deadline: deadline,
+                     headerLimit: headerLimit, bodyLimit: bodyLimit)
+    }
+
+    /// Sends `POST url` with `body` (for notifications) and reads the response; the
+    /// same bounds and verification as `get`.
+    public static func post(_ url: HTTPURL, body: [UInt8], contentType: String = "application/json", verify: Bool = true,
+                            userAgent: String = "osmoda", deadline: MonotonicDeadline,
+                            headerLimit: Int = 64 << 10, bodyLimit: Int = 64 << 10) throws(NetError) -> HTTPResponse {
+        try exchange(url, method: "POST", body: (contentType, body), verify: verify, userAgent: userAgent, deadline: deadline,
+                     headerLimit: headerLimit, bodyLimit: bodyLimit)
+    }
+
+    private static func exchange(_ url: HTTPURL, method: String, body: (type: String, bytes: [UInt8])?, verify: Bool, userAgent: String,
+                                 deadline: MonotonicDeadline, headerLimit: Int, bodyLimit: Int) throws(NetError) -> HTTPResponse {
         let tcp = try TCPConnection.connect(host: url.host, port: url.port, deadline: deadline)
         let stream: any ByteStream
         var verification: TLSVerification?
@@ -139,8 +154,11 @@ public enum HTTPClient {
         } else {
             stream = tcp
         }
-        let request = "GET \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nUser-Agent: \(userAgent)\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-        try rename("send request") { () throws(NetError) in try stream.send(Array(request.utf8), deadline: deadline) }
+        var head = "\(method) \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nUser-Agent: \(userAgent)\r\nAccept: */*\r\n"
+        if let body { head += "Content-Type: \(body.type)\r\nContent-Length: \(body.bytes.count)\r\n" }
+        head += "Connection: close\r\n\r\n"
+        let request = Array(head.utf8) + (body?.bytes ?? [])
+        try rename("send request") { () throws(NetError) in try stream.send(request, deadline: deadline) }
         var reader = HTTPResponseReader(stream: stream, deadline: deadline)
         var response = try rename("read response") { () throws(NetError) in
             try reader.read(headerLimit: headerLimit, bodyLimit: bodyLimit)

@@ -43,7 +43,8 @@ struct RecordSchemaTests {
     static let expectedTypes = ["health.sample", "check.result", "process.info", "port.info", "mount.info", "disk.info",
                                 "user.info", "interface.info", "sysctl.entry", "kernel.info", "service.info",
                                 "ledger.entry", "ledger.verify", "ledger.proof", "ledger.consistency", "ledger.checkpoint",
-                                "ledger.stats", "ledger.recovery", "cron.next", "cron.explain", "cron.check", "cron.bench", "routine.run", "routine.info"]
+                                "ledger.stats", "ledger.recovery", "cron.next", "cron.explain", "cron.check", "cron.bench", "routine.run", "routine.info",
+                                "watch.state", "watch.action", "watch.alert"]
 
     @Test func everyTypeHasAParsableExample() throws {
         let secs = try Self.sections()

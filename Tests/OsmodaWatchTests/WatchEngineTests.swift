@@ -1,0 +1,426 @@
+import Foundation
+import OsmodaCore
+@testable import OsmodaWatch
+import Testing
+
+/// Drives the engine with a script of records and ticks, time injected, and keeps a
+/// compact trace of its decisions: `state failing`, `start restart#1`, `skip rollback`,
+/// `alert exhausted`, `learn`.
+final class Harness {
+    let engine: WatchEngine
+    var trace: [String] = []
+    /// How started steps end, by kind (default: ok).
+    var outcomes: [String: StepOutcome] = [:]
+    var generation: Int? = 41
+
+    init(_ json: String, state: [String: WatcherState] = [:]) throws {
+        engine = WatchEngine(rules: try Rules.parse(Array(json.utf8)), restoring: state)
+    }
+
+    func record(_ name: String, ok: Bool) -> JSONObject {
+        JSONObject(["type": .string("check.result"), "name": .string(name), "ok": .bool(ok)])
+    }
+
+    func apply(_ ds: [Decision], now: Int64) {
+        var queue = ds[...]
+        while let d = queue.popFirst() {
+            switch d {
+            case .state(let r): trace.append("state \(r.state)")
+            case .alert(let r): trace.append("alert \(r.alert)")
+            case .action(let r): trace.append(r.phase == "skipped" ? "skip \(r.kind)" : "\(r.phase) \(r.kind) \(r.result ?? "")")
+            case .learn(let i, _, _):
+                trace.append("learn")
+                engine.learned(watcher: i, generation: generation)
+            case .start(let o):
+                trace.append("start \(o.step.action.kind)#\(o.attempt)" + (o.generation.map { " to \($0)" } ?? ""))
+                apply(engine.stepFinished(watcher: o.watcher, outcome: outcomes[o.step.action.kind] ?? .ok, now: now), now: now)
+            }
+        }
+    }
+
+    /// A record at `t` seconds: tick first, then feed, as the runner does.
+    @discardableResult
+    func at(_ t: Int64, _ name: String = "web", ok: Bool) -> Bool {
+        apply(engine.tick(now: t * 1000), now: t * 1000)
+        let (matched, ds) = engine.feed(record(name, ok: ok), now: t * 1000)
+        apply(ds, now: t * 1000)
+        return matched
+    }
+
+    func tick(_ t: Int64) { apply(engine.tick(now: t * 1000), now: t * 1000) }
+
+    /// The trace since the last call.
+    func take() -> [String] {
+        defer { trace = [] }
+        return trace
+    }
+
+    var state: WatcherState { engine.states[0] }
+}
+
+func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: String = #"{"changes": 0}"#, ladder: String = "[]") -> String {
+    """
+    {"watchers": [{"name": "web", "match": ".type == \\"check.result\\" and .name == \\"web\\"", "fail_when": ".ok == false",
+      "trip": \(trip), "recover": {"passes": \(recover)}, "flapping": \(flapping), "ladder": \(ladder)}]}
+    """
+}
+
+@Suite struct WatchWindowTests {
+    @Test func recordWindowTripsOnXFailuresWithinYRecords() throws {
+        let h = try Harness(rules(trip: #"{"failures": 2, "within_records": 3}"#))
+        h.at(0, ok: false)
+        h.at(1, ok: true)
+        h.at(2, ok: true)
+        h.at(3, ok: false)   // last 3: P P F — one failure
+        #expect(h.take() == [])
+        h.at(4, ok: true)
+        h.at(5, ok: false)   // last 3: F P F — two
+        #expect(h.take() == ["state failing", "alert tripped", "state failed", "alert exhausted"])
+    }
+
+    @Test func timeWindowTripsOnXFailuresWithinYSeconds() throws {
+        let h = try Harness(rules(trip: #"{"failures": 3, "within": "10s"}"#))
+        h.at(0, ok: false)
+        h.at(5, ok: false)
+        h.at(11, ok: false)  // the failure at 0 has aged out: 2 within (1, 11]
+        #expect(h.take() == [])
+        #expect(h.state.window.count == 2)
+        h.at(12, ok: false)  // 5, 11, 12
+        #expect(h.take().first == "state failing")
+    }
+
+    @Test func eitherWindowTrips() throws {
+        let h = try Harness(rules(trip: #"{"failures": 2, "within_records": 2, "within": "60s"}"#))
+        h.at(0, ok: false)
+        h.at(1, ok: true)
+        h.at(2, ok: true)
+        h.at(3, ok: false)   // by records: P F — one; by time: 0 and 3 — two
+        #expect(h.take().first == "state failing")
+    }
+
+    @Test func withoutAWindowXFailuresMustBeInARow() throws {
+        let h = try Harness(rules(trip: #"{"failures": 3}"#))
+        h.at(0, ok: false)
+        h.at(1, ok: false)
+        h.at(2, ok: true)
+        h.at(3, ok: false)
+        h.at(4, ok: false)
+        #expect(h.take() == [])
+        h.at(5, ok: false)
+        #expect(h.take().first == "state failing")
+    }
+
+    @Test func windowIsEmptiedOnTripAndOnRecovery() throws {
+        let h = try Harness(rules(trip: #"{"failures": 2, "within_records": 5}"#))
+        h.at(0, ok: false)
+        h.at(1, ok: false)
+        #expect(h.state.status == .failed)
+        #expect(h.state.window.isEmpty)
+        h.at(2, ok: true)
+        #expect(h.state.status == .ok)
+        #expect(h.state.window.isEmpty)
+        h.at(3, ok: false)   // the failures before the recovery do not count
+        #expect(h.state.status == .ok)
+        h.at(4, ok: false)
+        #expect(h.state.status == .failed)
+    }
+
+    @Test func passCounterIsResetByAFailure() throws {
+        let h = try Harness(rules(recover: 3))
+        h.at(0, ok: false)
+        _ = h.take()
+        h.at(1, ok: true)
+        h.at(2, ok: true)
+        h.at(3, ok: false)
+        #expect(h.state.passes == 0)
+        h.at(4, ok: true)
+        h.at(5, ok: true)
+        #expect(h.state.status == .failed)
+        h.at(6, ok: true)
+        #expect(h.take() == ["state ok", "alert resolved"])
+        #expect(h.state.incident == nil)
+    }
+
+    @Test func unmatchedRecordsTouchNothing() throws {
+        let h = try Harness(rules())
+        let before = h.state
+        #expect(h.at(0, "db", ok: false) == false)
+        #expect(h.state == before)
+        #expect(h.at(1, "web", ok: true) == true)
+    }
+}
+
+@Suite struct WatchLadderTests {
+    let restart3 = #"[{"kind": "restart", "command": ["x"], "cap": {"max": 3, "per": "10m"}, "backoff": "5s", "settle": "10s"}]"#
+
+    @Test func settleThenBackoffThenRetryThenExhausted() throws {
+        let h = try Harness(rules(ladder: restart3))
+        h.at(0, ok: false)
+        #expect(h.take() == ["state failing", "alert tripped", "start restart#1"])
+        #expect(h.state.phase == .settling)
+        h.at(5, ok: false)     // during settle: nothing yet
+        #expect(h.take() == [])
+        h.tick(10)             // settled, still failing: back-off 5s
+        #expect(h.state.phase == .backoff)
+        h.tick(14)
+        #expect(h.take() == [])
+        h.tick(15)
+        #expect(h.take() == ["start restart#2"])
+        h.at(26, ok: false)    // settle ended at 25 with no record since: judged by this one
+        h.tick(31)
+        #expect(h.take() == ["start restart#3"])
+        h.at(42, ok: false)
+        #expect(h.take() == ["state failed", "alert exhausted"])
+        // Exhausted: nothing is repeated, whatever comes.
+        for t in Int64(43)...Int64(100) { h.at(t, ok: false) }
+        h.tick(1000)
+        #expect(h.take() == [])
+        #expect(h.state.status == .failed)
+    }
+
+    @Test func noRecordAfterSettleWaitsForTheNextFailure() throws {
+        let h = try Harness(rules(ladder: restart3))
+        h.at(0, ok: false)
+        _ = h.take()
+        h.tick(60)
+        #expect(h.state.phase == .awaiting)
+        #expect(h.take() == [])
+        h.at(61, ok: false)
+        #expect(h.state.phase == .backoff)
+    }
+
+    @Test func failedStepIsJudgedAtOnce() throws {
+        let h = try Harness(rules(ladder: restart3))
+        h.outcomes["restart"] = .failed
+        h.at(0, ok: false)
+        #expect(h.take() == ["state failing", "alert tripped", "start restart#1"])
+        #expect(h.state.phase == .backoff)
+        #expect(h.state.deadline == 5000)
+    }
+
+    @Test func capCountsAcrossIncidents() throws {
+        let h = try Harness(rules(ladder: restart3))
+        h.outcomes["restart"] = .failed
+        h.at(0, ok: false)
+        h.tick(5)
+        h.tick(10)
+        #expect(h.take() == ["state failing", "alert tripped", "start restart#1", "start restart#2", "start restart#3", "state failed", "alert exhausted"])
+        h.at(20, ok: true)
+        _ = h.take()
+        // A new incident 5 minutes later: the cap (3 in 10m) is used up.
+        h.at(300, ok: false)
+        #expect(h.take() == ["state failing", "alert tripped", "skip restart", "state failed", "alert exhausted"])
+        // After 10 minutes the attempts have aged out.
+        h.at(700, ok: true)
+        _ = h.take()
+        h.at(701, ok: false)
+        #expect(h.take() == ["state failing", "alert tripped", "start restart#1"])
+        #expect(h.state.phase == .backoff)
+    }
+
+    @Test func recoveryInTheMiddleOfTheLadder() throws {
+        let ladder = #"[{"kind": "restart", "command": ["x"], "settle": "10s"}, {"kind": "notify", "command": ["n"]}]"#
+        let h = try Harness(rules(recover: 2, ladder: ladder))
+        h.at(0, ok: false)
+        #expect(h.take() == ["state failing", "alert tripped", "start restart#1"])
+        h.at(3, ok: true)
+        h.at(4, ok: true)
+        #expect(h.take() == ["state ok", "alert resolved"])
+        #expect(h.state.step == 0 && h.state.phase == .idle)
+        // The next incident starts at the bottom of the ladder again.
+        h.at(30, ok: false)
+        #expect(h.take() == ["state failing", "alert tripped", "start restart#1"])
+        #expect(h.state.incident == 2)
+    }
+
+    @Test func rollbackRunsOncePerIncidentToTheLastGoodGeneration() throws {
+        let ladder = #"""
+            [{"kind": "restart", "command": ["x"], "settle": "0s"},
+             {"kind": "rollback", "profile": "/p", "settle": "0s"},
+             {"kind": "rollback", "profile": "/p"},
+             {"kind": "notify", "url": "http://127.0.0.1:1/"}]
+            """#
+        let h = try Harness(rules(ladder: ladder))
+        h.at(0, ok: true)
+        #expect(h.take() == ["learn"])
+        #expect(h.state.lastGood == 41)
+        h.generation = 40   // what osmoda-gen would say later must not matter while failing
+        h.at(1, ok: false)
+        #expect(h.take() == ["state failing", "alert tripped", "start restart#1", "start rollback#1 to 41", "skip rollback",
+                             "start notify#1", "state failed", "alert exhausted"])
+        #expect(h.state.rolledBack)
+    }
+
+    @Test func rollbackWithoutAKnownGoodGenerationIsSkipped() throws {
+        let ladder = #"[{"kind": "rollback", "profile": "/p"}, {"kind": "notify", "command": ["n"]}]"#
+        let h = try Harness(rules(ladder: ladder))
+        h.at(0, ok: false)   // failing from the first record: nothing was ever learnt
+        #expect(h.take() == ["state failing", "alert tripped", "skip rollback", "start notify#1", "state failed", "alert exhausted"])
+    }
+
+    @Test func generationIsRelearntOnRecoveryAndNotMoreOftenThanRelearnMs() throws {
+        let ladder = #"[{"kind": "rollback", "profile": "/p"}]"#
+        let h = try Harness(rules(ladder: ladder))
+        h.at(0, ok: true)
+        h.at(1, ok: true)
+        #expect(h.take() == ["learn"])
+        h.at(700, ok: true)
+        #expect(h.take() == ["learn"])
+    }
+}
+
+@Suite struct WatchFlappingTests {
+    @Test func tooManyChangesPauseActionsUntilQuiet() throws {
+        let ladder = #"[{"kind": "restart", "command": ["x"], "settle": "1s", "cap": {"max": 9}}]"#
+        let h = try Harness(rules(flapping: #"{"changes": 4, "within": "60s"}"#, ladder: ladder))
+        h.at(0, ok: false)
+        h.at(1, ok: true)
+        h.at(2, ok: false)
+        _ = h.take()
+        h.at(3, ok: true)    // the 4th change within 60 s
+        #expect(h.take() == ["state flapping", "alert flapping"])
+        // While flapping nothing runs, whatever the records say.
+        h.at(4, ok: false)
+        h.at(5, ok: true)
+        h.at(6, ok: false)
+        h.tick(30)
+        #expect(h.take() == [])
+        #expect(h.state.status == .flapping)
+        // Quiet for 60 s since the last underlying change (at 6): the ladder resumes.
+        h.tick(65)
+        #expect(h.take() == [])
+        // The incident open when it began flapping goes on: its second attempt.
+        h.tick(66)
+        #expect(h.take() == ["state failing", "start restart#2"])
+    }
+
+    @Test func flappingEndsHealthy() throws {
+        let h = try Harness(rules(flapping: #"{"changes": 2, "within": "10s"}"#))
+        h.at(0, ok: false)
+        #expect(h.take() == ["state failing", "alert tripped", "state failed", "alert exhausted"])
+        h.at(1, ok: true)    // the 2nd change within 10 s
+        #expect(h.take() == ["state flapping", "alert flapping"])
+        h.tick(10)
+        #expect(h.take() == [])
+        h.tick(11)
+        #expect(h.take() == ["state ok"])
+        #expect(h.state.incident == nil && h.state.changes.isEmpty)
+    }
+}
+
+@Suite struct WatchPersistenceTests {
+    @Test func stateFileRoundTrips() throws {
+        let h = try Harness(rules(ladder: #"[{"kind": "restart", "command": ["x"], "cap": {"max": 2, "per": "1h"}}]"#))
+        h.at(0, ok: false)
+        let bytes = h.engine.stateFile.encoded()
+        let back = try StateFile.decode(bytes)
+        #expect(back.watchers["web"] == h.state)
+    }
+
+    @Test func aStepRunningAtACrashCountsAsAnInterruptedAttempt() throws {
+        let json = rules(ladder: #"[{"kind": "restart", "command": ["x"], "cap": {"max": 2}}, {"kind": "notify", "command": ["n"]}]"#)
+        let h = try Harness(json)
+        // Start a step and "crash" before it ends: save the state while running.
+        let (_, ds) = h.engine.feed(h.record("web", ok: false), now: 0)
+        #expect(ds.contains { if case .start = $0 { return true } else { return false } })
+        let saved = try StateFile.decode(h.engine.stateFile.encoded()).watchers
+        #expect(saved["web"]?.phase == .running)
+
+        let again = try Harness(json, state: saved)
+        again.outcomes["restart"] = .failed
+        again.apply(again.engine.resume(now: 1000), now: 1000)
+        // The ladder goes on from attempt 2 of the same incident, not from the start.
+        #expect(again.take() == ["end restart interrupted", "start restart#2", "start notify#1", "state failed", "alert exhausted"])
+        #expect(again.state.incident == 1 && again.state.incidents == 1)
+    }
+}
+
+@Suite struct WatchRulesTests {
+    func error(_ json: String) -> String {
+        do { _ = try Rules.parse(Array(json.utf8)); return "" } catch { return error.description }
+    }
+
+    @Test func errorsNameTheWatcherAndTheField() {
+        let base = #"{"name": "nginx", "match": ".name == \"nginx\"", "fail_when": ".ok == false""#
+        #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "notify", "command": ["n"]}, {"kind": "restart", "unit": "nginx", "cap": 3}]}]}"#)
+                == #"watcher "nginx": ladder[1].cap: expected an object such as {"max": 3, "per": "10m"}, found number"#)
+        #expect(error(#"{"watchers": [\#(base), "trip": {"failures": 2, "within_recs": 5}}]}"#)
+                == #"watcher "nginx": trip.within_recs: unknown field"#)
+        #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "restart", "unit": "x", "cap": {"max": 1, "per": "ten"}}]}]}"#)
+                == #"watcher "nginx": ladder[0].cap.per: invalid duration 'ten': expected e.g. 500ms, 10s, 5m, 1h30m"#)
+        #expect(error(#"{"watchers": [{"match": ".a", "fail_when": ".b"}]}"#) == "watchers[0]: name: missing required field")
+        #expect(error(#"{"watchers": [\#(base)}, \#(base)}]}"#) == #"watcher "nginx": name: duplicate name"#)
+        #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "reboot"}]}]}"#)
+                == #"watcher "nginx": ladder[0].kind: expected restart, rollback, notify or run, found "reboot""#)
+        #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "rollback", "profile": "/p", "cap": {"max": 2}}]}]}"#)
+                .hasPrefix(#"watcher "nginx": ladder[0].cap.max: a rollback runs at most once"#))
+        #expect(error(#"{"watcher": []}"#) == "watcher: unknown field (a rules file has only 'watchers')")
+        #expect(error("{\n  \"watchers\": [,]}") == "line 2, column 16: unexpected ',', expected a value" || error("{\n  \"watchers\": [,]}").hasPrefix("line 2"))
+    }
+
+    @Test func expressionErrorsShowTheCaret() {
+        let e = error(#"{"watchers": [{"name": "w", "match": ".a ==", "fail_when": ".b"}]}"#)
+        #expect(e.hasPrefix(#"watcher "w": match: invalid expression: column"#))
+        #expect(e.contains("\n  .a ==\n"))
+        #expect(e.hasSuffix("^"))
+    }
+}
+
+@Suite struct WatchIndexTests {
+    /// Watchers are indexed by the value their match requires of one field; a record
+    /// still reaches every watcher it matches, in rules order, and no other.
+    @Test func indexedAndUnindexedWatchersBothSeeTheirRecords() throws {
+        let json = #"""
+            {"watchers": [
+              {"name": "any", "match": ".type == \"check.result\" and .ok == false", "fail_when": "true"},
+              {"name": "x", "match": ".name == \"x\"", "fail_when": ".ok == false"},
+              {"name": "y", "match": ".type == \"check.result\" and .name == \"y\"", "fail_when": ".ok == false"},
+              {"name": "regex", "match": ".name | test(\"^x\")", "fail_when": ".ok == false"}]}
+            """#
+        let engine = WatchEngine(rules: try Rules.parse(Array(json.utf8)))
+        #expect(engine.indexKey == "name")
+        func tripped(_ r: JSONObject) -> [String] {
+            engine.feed(r, now: 0).decisions.compactMap { if case .state(let s) = $0, s.state == "failing" { return s.watcher } else { return nil } }
+        }
+        #expect(tripped(JSONObject(["type": .string("check.result"), "name": .string("x"), "ok": .bool(false)])) == ["any", "x", "regex"])
+        #expect(tripped(JSONObject(["type": .string("check.result"), "name": .string("y"), "ok": .bool(false)])) == ["y"])
+        #expect(engine.feed(JSONObject(["type": .string("other"), "name": .int(3)]), now: 0).matched == false)
+    }
+
+    @Test func requiredEqualitiesComeFromTheTopLevelAndChain() throws {
+        #expect(try Expression(#".type == "a" and ("b" == .name and .x > 1)"#).requiredStringEqualities.map { "\($0.key)=\($0.value)" } == ["type=a", "name=b"])
+        #expect(try Expression(#".type == "a" or .name == "b""#).requiredStringEqualities.isEmpty)
+        #expect(try Expression(#".a.b == "c""#).requiredStringEqualities.isEmpty)
+    }
+}
+
+@Suite struct WatchRulesChangeTests {
+    /// A state saved mid-ladder and read back with a shorter ladder does not crash and
+    /// does not start the ladder over: the incident is at its end, `failed`.
+    @Test func aShorterLadderEndsTheIncident() throws {
+        let long = rules(ladder: #"[{"kind": "run", "command": ["a"]}, {"kind": "run", "command": ["b"]}]"#)
+        let h = try Harness(long)
+        h.outcomes["run"] = .failed
+        _ = h.engine.feed(h.record("web", ok: false), now: 0)
+        var saved = h.engine.stateFile.watchers
+        saved["web"]?.step = 1
+        saved["web"]?.phase = .running
+        let short = try Harness(rules(ladder: #"[{"kind": "run", "command": ["a"]}]"#), state: saved)
+        #expect(short.state.status == .failed && short.state.phase == .idle)
+        short.apply(short.engine.resume(now: 1000), now: 1000)
+        short.at(2, ok: false)
+        #expect(short.take() == [])
+    }
+}
+
+@Suite struct WatchExampleTests {
+    /// The shipped examples parse, with every step the README promises.
+    @Test func examplesParse() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let demo = try Rules.parse(Array(try Data(contentsOf: root.appendingPathComponent("examples/watch/demo.json"))))
+        #expect(demo.watchers.map(\.name) == ["demo-web"])
+        let nginx = try Rules.parse(Array(try Data(contentsOf: root.appendingPathComponent("examples/watch/nginx.json"))))
+        #expect(nginx.watchers.first?.ladder.map(\.action.kind) == ["restart", "rollback", "notify", "notify"])
+        #expect(nginx.watchers.first?.ladder.first?.cap == StepCap(max: 3, perMs: 600_000))
+    }
+}
