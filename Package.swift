@@ -30,6 +30,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         // struct ucred, accept4 and friends, which Swift's Glibc module does not show.
         .target(name: "CShim"),
         .target(name: "OsmodaCore", swiftSettings: strict),
@@ -41,6 +42,7 @@ let package = Package(
         .target(name: "OsmodaHealth", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaQuery", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaCheck", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
+        .target(name: "OsmodaVault", dependencies: ["OsmodaCore", "COpenSSL", "CSodium", "CSecp256k1"], swiftSettings: strict),
         .target(
             name: "OsmodaCommands",
             dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck",
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "OsmodaDocsTests", dependencies: ["OsmodaDocs", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaLedgerTests", dependencies: ["OsmodaLedger", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaIPCTests", dependencies: ["OsmodaIPC", "OsmodaDaemon", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaVaultTests", dependencies: ["OsmodaVault", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
 )
