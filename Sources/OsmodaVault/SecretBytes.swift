@@ -99,3 +99,17 @@ func wipe(_ bytes: inout [UInt8]) {
         if let p = b.baseAddress { sodium_memzero(p, b.count) }
     }
 }
+
+/// Public random bytes (salts, nonces, IVs) from libsodium's CSPRNG.
+func randomBytes(_ count: Int) -> [UInt8] {
+    precondition(sodiumReady, "libsodium failed to initialise")
+    var out = [UInt8](repeating: 0, count: count)
+    if count > 0 { out.withUnsafeMutableBytes { randombytes_buf($0.baseAddress!, count) } }
+    return out
+}
+
+/// Constant-time equality of two equal-length byte arrays (MACs).
+func sodium_memcmp_bytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    return a.withUnsafeBytes { x in b.withUnsafeBytes { y in sodium_memcmp(x.baseAddress!, y.baseAddress!, a.count) == 0 } }
+}
