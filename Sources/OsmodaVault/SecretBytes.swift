@@ -43,7 +43,8 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
     /// A copy of `bytes` (test vectors, passphrases typed by a person). Prefer building
     /// secrets in place with `init(count:fill:)` where the source is not already a value.
     public convenience init(copying bytes: some Collection<UInt8>) {
-        let array = Array(bytes)
+        var array = Array(bytes)
+        defer { wipe(&array) }
         self.init(count: array.count) { dst in
             array.withUnsafeBytes { src in
                 if src.count > 0 { dst.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: src.count) }
