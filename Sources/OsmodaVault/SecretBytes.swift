@@ -23,14 +23,16 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
             fatalError("sodium_malloc(\(count)) failed: out of memory or mlock limit")
         }
         sodium_memzero(p, max(count, 1))
-        pointer = p
-        self.count = count
+        // Filled before `self` is initialised, so a throwing `fill` frees the memory here
+        // and deinit never runs on it.
         do {
             try fill(UnsafeMutableRawBufferPointer(start: p, count: count))
         } catch {
             sodium_free(p)
             throw error
         }
+        pointer = p
+        self.count = count
     }
 
     /// A copy of `bytes`. The caller remains responsible for wiping its own copy.

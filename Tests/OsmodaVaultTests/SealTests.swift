@@ -105,3 +105,26 @@ struct SealTests {
         #expect(Self.code { _ = try KeyEncryptionKey(SecretBytes(randomCount: 16)) } == "kek.invalid")
     }
 }
+
+@Suite("SecretBytes")
+struct SecretBytesTests {
+    struct Boom: Error {}
+
+    @Test func basics() throws {
+        let s = SecretBytes(copying: [1, 2, 3])
+        #expect(s.count == 3)
+        #expect(s.withUnsafeBytes { Array($0) } == [1, 2, 3])
+        #expect(s.constantTimeEquals(SecretBytes(copying: [1, 2, 3])))
+        #expect(!s.constantTimeEquals(SecretBytes(copying: [1, 2, 4])))
+        #expect(!s.constantTimeEquals(SecretBytes(copying: [1, 2])))
+        #expect(s.slice(1..<3).withUnsafeBytes { Array($0) } == [2, 3])
+        #expect(SecretBytes(count: 0) { _ in }.count == 0)
+        #expect(SecretBytes(randomCount: 32).withUnsafeBytes { Array($0) } != SecretBytes(randomCount: 32).withUnsafeBytes { Array($0) })
+        // A throwing fill frees the memory and propagates the error (no double free).
+        #expect(throws: Boom.self) { try SecretBytes(count: 8) { _ in throw Boom() } }
+        #expect("\(s)" == "SecretBytes(3 bytes, redacted)")
+        var dumped = ""
+        dump(s, to: &dumped)
+        #expect(!dumped.contains("pointer"))
+    }
+}
