@@ -1,5 +1,6 @@
 import Foundation
 @testable import OsmodaVault
+import OsmodaCore
 import Testing
 
 @Suite("RLP and Ethereum transactions")
@@ -105,5 +106,60 @@ struct RLPTests {
         bad = tx
         bad.fee = .legacy(gasPrice: [1])
         #expect(throws: VaultError.self) { try bad.sign(with: key) }
+    }
+}
+
+@Suite("Ethereum transactions from JSON")
+struct TransactionJSONTests {
+    static func tx(_ text: String) throws -> EthereumTransaction {
+        try EthereumTransaction(json: JSONReader.parse(text))
+    }
+
+    @Test func eip155ExampleFromJSON() throws {
+        let tx = try Self.tx("""
+        {"chain_id": 1, "nonce": 9, "to": "0x3535353535353535353535353535353535353535",
+         "value_wei": "1000000000000000000", "gas_limit": 21000, "gas_price_wei": "20000000000"}
+        """)
+        let key = try EthereumPrivateKey(#require(Hex.decodeSecret(String(repeating: "46", count: 32))))
+        #expect(Hex.encode(try tx.sign(with: key).raw).hasPrefix("f86c098504a817c800825208"))
+        #expect(tx.valueDecimal == "1000000000000000000")
+    }
+
+    @Test func eip1559FromJSON() throws {
+        let tx = try Self.tx("""
+        {"chain_id": "11155111", "nonce": 0, "to": null, "value_wei": 0, "gas_limit": 100000,
+         "max_fee_per_gas_wei": "30000000000", "max_priority_fee_per_gas_wei": "1000000000", "data": "0x6000",
+         "access_list": [{"address": "0x3535353535353535353535353535353535353535", "storage_keys": ["0x\(String(repeating: "00", count: 32))"]}]}
+        """)
+        #expect(tx.to == nil)
+        #expect(tx.accessList.count == 1)
+        guard case .eip1559 = tx.fee else { Issue.record("not EIP-1559"); return }
+    }
+
+    @Test(arguments: [
+        #"{"chain_id":1,"nonce":0,"value_wei":"1","gas_limit":1}"#,  // no fee
+        #"{"chain_id":1,"nonce":0,"value_wei":"1","gas_limit":1,"gas_price_wei":"1","max_fee_per_gas_wei":"1"}"#,
+        #"{"chain_id":1,"nonce":0,"value_wei":"1","gas_limit":1,"max_fee_per_gas_wei":"1","max_priority_fee_per_gas_wei":"2"}"#,
+        #"{"chain_id":1,"nonce":0,"value_wei":1.5,"gas_limit":1,"gas_price_wei":"1"}"#,
+        #"{"chain_id":1,"nonce":0,"value_wei":"-1","gas_limit":1,"gas_price_wei":"1"}"#,
+        #"{"chain_id":1,"nonce":-1,"value_wei":"1","gas_limit":1,"gas_price_wei":"1"}"#,
+        #"{"chain_id":0,"nonce":0,"value_wei":"1","gas_limit":1,"gas_price_wei":"1"}"#,
+        #"{"chain_id":1,"nonce":"18446744073709551616","value_wei":"1","gas_limit":1,"gas_price_wei":"1"}"#,
+        #"{"chain_id":1,"nonce":0,"value_wei":"1","gas_limit":1,"gas_price_wei":"1","to":"0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}"#,
+        #"{"chain_id":1,"nonce":0,"value_wei":"1","gas_limit":1,"gas_price_wei":"1","data":"zz"}"#,
+        #"{"chain_id":1,"nonce":0,"value_wei":"1","gas_limit":1,"gas_price_wei":"1","access_list":[]}"#,
+        #"{"chain_id":1,"nonce":0,"value_wei":"1","gas_limit":1,"gas_price_wei":"1","gasPrice":"1"}"#,
+        #"{"chain_id":1,"value_wei":"1","gas_limit":1,"gas_price_wei":"1"}"#,
+        #"[1]"#,
+    ])
+    func refused(text: String) {
+        #expect(throws: VaultError.self) { try Self.tx(text) }
+    }
+
+    @Test func compare() {
+        #expect(Quantity.compare([1], [0, 1]) == 0)
+        #expect(Quantity.compare([2], [1, 0]) == -1)
+        #expect(Quantity.compare([1, 0], [0xff]) == 1)
+        #expect(Quantity.compare([], []) == 0)
     }
 }
