@@ -39,6 +39,10 @@ public enum KeystoreV3 {
 
     /// A parsed, validated keystore, not yet decrypted.
     public struct Parsed: Sendable, Equatable {
+        /// `ethereum` unless the file is an osmoda Solana export (`x-osmoda-chain`, ADR 0028).
+        public var chain: Chain = .ethereum
+        /// A Solana export's base58 address (`x-osmoda-address`).
+        public var solanaAddress: String?
         public var address: EthereumAddress?
         public var id: String?
         public var kdf: KDF
@@ -95,6 +99,18 @@ public enum KeystoreV3 {
         let value: JSONValue
         do { value = try JSONReader.parse(bytes) } catch { throw invalid("not JSON: \(error)") }
         guard case .object(var object) = value else { throw invalid("the top level is \(value.typeName), not an object") }
+        // osmoda's own members (ADR 0028); other vendors' x- members are ignored (ADR 0027).
+        var chain = Chain.ethereum
+        var solanaAddress: String?
+        for m in object.members where m.key.hasPrefix("x-osmoda-") {
+            switch (m.key, m.value) {
+            case ("x-osmoda-chain", .string(let c)):
+                guard let parsed = Chain(rawValue: c) else { throw invalid("'x-osmoda-chain' is \(c); expected ethereum or solana") }
+                chain = parsed
+            case ("x-osmoda-address", .string(let a)): solanaAddress = a
+            default: throw invalid("unknown or mistyped member '\(m.key)'")
+            }
+        }
         object.members.removeAll { $0.key.hasPrefix("x-") }
         let file: File
         do { file = try ValueDecoder.decode(File.self, from: .object(object)) } catch { throw invalid("\(error)") }
@@ -153,7 +169,16 @@ public enum KeystoreV3 {
             guard let b = Hex.decode(a), let parsed = EthereumAddress(bytes: b) else { throw invalid("'address' is not 20 bytes of hex") }
             address = parsed
         }
-        return Parsed(address: address, id: file.id, kdf: kdf, iv: iv, ciphertext: ciphertext, mac: mac)
+        if chain == .solana {
+            guard address == nil else { throw invalid("a Solana keystore has no Ethereum 'address'") }
+            guard let a = solanaAddress, let b = Base58.decode(a), b.count == 32 else {
+                throw invalid("'x-osmoda-address' must be a base58 Solana address")
+            }
+        } else if solanaAddress != nil {
+            throw invalid("'x-osmoda-address' belongs to Solana keystores")
+        }
+        return Parsed(chain: chain, solanaAddress: solanaAddress, address: address, id: file.id, kdf: kdf, iv: iv,
+                      ciphertext: ciphertext, mac: mac)
     }
 
     // MARK: Primitives
@@ -233,6 +258,9 @@ public enum KeystoreV3 {
     /// bytes, validates the scalar, and checks the file's `address` when it has one.
     public static func importEthereumKey(_ json: [UInt8], password: SecretBytes) throws(VaultError) -> EthereumPrivateKey {
         let parsed = try parse(json)
+        guard parsed.chain == .ethereum else {
+            throw VaultError("keystore.wrong_chain", "this keystore holds a \(parsed.chain.rawValue) key, not an Ethereum key")
+        }
         let plain = try decrypt(parsed, password: password)
         guard plain.count <= 32 else { throw invalid("the decrypted key is \(plain.count) bytes; a secp256k1 key is 32") }
         let padded = plain.withUnsafeBytes { p in
@@ -251,6 +279,37 @@ public enum KeystoreV3 {
     /// JSON bytes; the caller writes them (the plaintext never leaves this function).
     public static func encrypt(_ key: EthereumPrivateKey, password: SecretBytes,
                                scrypt: ScryptParameters = .standard) throws(VaultError) -> [UInt8] {
+        try encrypt(plaintext: key.secret, password: password, scrypt: scrypt,
+                    leading: [.init(key: "address", value: .string(Hex.encode(key.address.bytes)))])
+    }
+
+    /// Exports a Solana key (its 32-byte seed) in the same format, marked with
+    /// `x-osmoda-chain: solana` and its base58 `x-osmoda-address` (ADR 0028).
+    public static func encrypt(_ keypair: SolanaKeypair, password: SecretBytes,
+                               scrypt: ScryptParameters = .standard) throws(VaultError) -> [UInt8] {
+        try encrypt(plaintext: keypair.seed, password: password, scrypt: scrypt,
+                    leading: [.init(key: "x-osmoda-chain", value: .string(Chain.solana.rawValue)),
+                              .init(key: "x-osmoda-address", value: .string(keypair.address))])
+    }
+
+    /// Imports a Solana key exported by `encrypt(_: SolanaKeypair, …)`; the address in
+    /// the file must be the decrypted seed's.
+    public static func importSolanaKey(_ json: [UInt8], password: SecretBytes) throws(VaultError) -> SolanaKeypair {
+        let parsed = try parse(json)
+        guard parsed.chain == .solana else {
+            throw VaultError("keystore.wrong_chain", "this keystore holds an \(parsed.chain.rawValue) key, not a Solana key")
+        }
+        let seed = try decrypt(parsed, password: password)
+        guard seed.count == 32 else { throw invalid("the decrypted seed is \(seed.count) bytes; an Ed25519 seed is 32") }
+        let keypair = try SolanaKeypair(seed: seed)
+        if let address = parsed.solanaAddress, address != keypair.address {
+            throw VaultError("keystore.address_mismatch", "the file names \(address) but its key belongs to \(keypair.address)")
+        }
+        return keypair
+    }
+
+    static func encrypt(plaintext: SecretBytes, password: SecretBytes, scrypt: ScryptParameters,
+                        leading: [JSONObject.Member]) throws(VaultError) -> [UInt8] {
         let salt = randomBytes(32)
         let iv = randomBytes(16)
         let kdf = KDF.scrypt(scrypt, salt: salt)
@@ -260,27 +319,25 @@ public enum KeystoreV3 {
             throw VaultError("keystore.kdf_limits", "scrypt n=\(scrypt.n) r=\(scrypt.r) p=\(scrypt.p) is outside the supported range")
         }
         let dk = try deriveKey(kdf, password: password)
-        var ciphertext = [UInt8](repeating: 0, count: 32)
-        let ok = key.secret.withUnsafeBytes { plain in
+        var ciphertext = [UInt8](repeating: 0, count: plaintext.count)
+        let ok = plaintext.withUnsafeBytes { plain in
             ciphertext.withUnsafeMutableBytes { aes128ctr(key: dk, iv: iv, input: plain, output: $0) }
         }
         guard ok else { throw VaultError("keystore.cipher_failed", "AES-128-CTR failed") }
-        let object = JSONObject([
-            "address": .string(Hex.encode(key.address.bytes)),
-            "crypto": .object(JSONObject([
-                "cipher": .string("aes-128-ctr"),
-                "cipherparams": .object(JSONObject(["iv": .string(Hex.encode(iv))])),
-                "ciphertext": .string(Hex.encode(ciphertext)),
-                "kdf": .string("scrypt"),
-                "kdfparams": .object(JSONObject([
-                    "dklen": .int(32), "n": .int(Int64(scrypt.n)), "p": .int(Int64(scrypt.p)),
-                    "r": .int(Int64(scrypt.r)), "salt": .string(Hex.encode(salt)),
-                ])),
-                "mac": .string(Hex.encode(mac(derivedKey: dk, ciphertext: ciphertext))),
+        var object = JSONObject(leading)
+        object.append("crypto", .object(JSONObject([
+            "cipher": .string("aes-128-ctr"),
+            "cipherparams": .object(JSONObject(["iv": .string(Hex.encode(iv))])),
+            "ciphertext": .string(Hex.encode(ciphertext)),
+            "kdf": .string("scrypt"),
+            "kdfparams": .object(JSONObject([
+                "dklen": .int(32), "n": .int(Int64(scrypt.n)), "p": .int(Int64(scrypt.p)),
+                "r": .int(Int64(scrypt.r)), "salt": .string(Hex.encode(salt)),
             ])),
-            "id": .string(uuid4()),
-            "version": .int(3),
-        ])
+            "mac": .string(Hex.encode(mac(derivedKey: dk, ciphertext: ciphertext))),
+        ])))
+        object.append("id", .string(uuid4()))
+        object.append("version", .int(3))
         var out = [UInt8]()
         JSONWriter.write(.object(object), into: &out)
         return out

@@ -187,4 +187,36 @@ struct KeystoreTests {
         vector["address"] = String(repeating: "11", count: 20)
         #expect(Self.code { _ = try KeystoreV3.importEthereumKey(try! Self.json(vector), password: Self.password("foo")) } == "keystore.address_mismatch")
     }
+
+    @Test func solanaExportRoundTrips() throws {
+        let kp = SolanaKeypair.generate()
+        let password = Self.password("solana pw")
+        let light = KeystoreV3.ScryptParameters(n: 1 << 10, r: 8, p: 1)
+        let file = try KeystoreV3.encrypt(kp, password: password, scrypt: light)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(file)) as? [String: Any])
+        #expect(object["x-osmoda-chain"] as? String == "solana")
+        #expect(object["x-osmoda-address"] as? String == kp.address)
+        #expect(object["address"] == nil)
+        kp.seed.withUnsafeBytes { #expect(!String(decoding: file, as: UTF8.self).contains(Hex.encode($0))) }
+        let back = try KeystoreV3.importSolanaKey(file, password: password)
+        #expect(back.publicKey == kp.publicKey && back.seed.constantTimeEquals(kp.seed))
+        #expect(Self.code { _ = try KeystoreV3.importSolanaKey(file, password: Self.password("no")) } == "keystore.bad_password")
+        // Each chain's import refuses the other's file.
+        #expect(Self.code { _ = try KeystoreV3.importEthereumKey(file, password: password) } == "keystore.wrong_chain")
+        let eth = try KeystoreV3.encrypt(EthereumPrivateKey.generate(), password: password, scrypt: light)
+        #expect(Self.code { _ = try KeystoreV3.importSolanaKey(eth, password: password) } == "keystore.wrong_chain")
+        // A file naming another address is refused after decryption.
+        var other = object
+        other["x-osmoda-address"] = SolanaKeypair.generate().address
+        #expect(Self.code { _ = try KeystoreV3.importSolanaKey(try Self.json(other), password: password) } == "keystore.address_mismatch")
+        var unknown = object
+        unknown["x-osmoda-label"] = "x"
+        #expect(Self.code { _ = try KeystoreV3.importSolanaKey(try Self.json(unknown), password: password) } == "keystore.invalid")
+        var noAddress = object
+        noAddress.removeValue(forKey: "x-osmoda-address")
+        #expect(Self.code { _ = try KeystoreV3.importSolanaKey(try Self.json(noAddress), password: password) } == "keystore.invalid")
+        var withEth = object
+        withEth["address"] = String(repeating: "11", count: 20)
+        #expect(Self.code { _ = try KeystoreV3.importSolanaKey(try Self.json(withEth), password: password) } == "keystore.invalid")
+    }
 }
