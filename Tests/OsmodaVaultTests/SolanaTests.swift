@@ -44,6 +44,19 @@ struct SolanaTests {
         #expect(SolanaKeypair.verify(signature: sig, message: [], publicKey: kp.publicKey))
     }
 
+    /// The Solana cookbook's "How to Verify a Keypair" example: the CLI-style 64-byte
+    /// array and its address.
+    @Test func solanaCookbookKeypair() throws {
+        let numbers = [174, 47, 154, 16, 202, 193, 206, 113, 199, 190, 53, 133, 169, 175, 31, 56,
+                       222, 53, 138, 189, 224, 216, 117, 173, 10, 149, 53, 45, 73, 251, 237, 246,
+                       15, 185, 186, 82, 177, 240, 148, 69, 241, 227, 167, 80, 141, 89, 240, 121,
+                       121, 35, 172, 247, 68, 251, 226, 218, 48, 63, 176, 109, 168, 89, 238, 135]
+        let file = Array(("[" + numbers.map(String.init).joined(separator: ",") + "]\n").utf8)
+        let kp = try SolanaKeypair.importCLI(file)
+        #expect(kp.address == "24PNhTaNtomHhoy3fTRaMhAFCRj4uHqhZEEoWrKDbR5p")
+        #expect(Base58.decode(kp.address) == Array(numbers[32...].map(UInt8.init)))
+    }
+
     @Test func signVerifyRoundTrips() {
         for i in 0..<100 {
             let kp = SolanaKeypair.generate()
