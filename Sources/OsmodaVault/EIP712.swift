@@ -30,7 +30,9 @@ public struct EIP712TypedData: Sendable {
         var types = [String: [Member]]()
         for m in typeObject.members {
             guard case .array(let fields) = m.value else { throw Self.bad("'types.\(m.key)' must be an array") }
-            guard Self.isIdentifier(m.key) else { throw Self.bad("'\(m.key)' is not a valid type name") }
+            guard Self.isIdentifier(m.key), Self.atomicWidth(m.key) == nil, m.key != "uint", m.key != "int" else {
+                throw Self.bad("'\(m.key)' is not a valid struct type name")
+            }
             var members = [Member]()
             for (i, f) in fields.enumerated() {
                 guard case .object(let o) = f, case .string(let name)? = o["name"], case .string(let type)? = o["type"], o.members.count == 2 else {

@@ -92,6 +92,13 @@ struct EIP712Tests {
         #expect(throws: VaultError.self) { try Self.parse(text) }
         text = Self.mail.replacingOccurrences(of: "\"EIP712Domain\"", with: "\"Domain\"")
         #expect(throws: VaultError.self) { try Self.parse(text) }
+        // A struct may not shadow an atomic type (a contract would read it differently).
+        for name in ["address", "uint256", "bytes32", "string", "bool", "int"] {
+            let shadow = """
+            {"types":{"EIP712Domain":[],"\(name)":[{"name":"x","type":"string"}]},"primaryType":"EIP712Domain","domain":{},"message":{}}
+            """
+            #expect(throws: VaultError.self, "\(name)") { try Self.parse(shadow) }
+        }
         // A self-referencing type cannot recurse without bound.
         text = """
         {"types":{"EIP712Domain":[],"N":[{"name":"next","type":"N"}]},"primaryType":"N","domain":{},"message":{"next":{"next":{"next":{}}}}}
