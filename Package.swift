@@ -30,6 +30,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         // struct ucred, accept4 and friends, which Swift's Glibc module does not show.
         .target(name: "CShim"),
         .target(name: "OsmodaCore", swiftSettings: strict),
@@ -44,6 +45,7 @@ let package = Package(
         .target(name: "OsmodaCron", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaRoutines", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCron"], swiftSettings: strict),
         .target(name: "OsmodaWatch", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
+        .target(name: "OsmodaVault", dependencies: ["OsmodaCore", "COpenSSL", "CSodium", "CSecp256k1"], swiftSettings: strict),
         .target(
             name: "OsmodaCommands",
             dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck", "OsmodaWatch",
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "OsmodaIPCTests", dependencies: ["OsmodaIPC", "OsmodaDaemon", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaCronTests", dependencies: ["OsmodaCron", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaRoutinesTests", dependencies: ["OsmodaRoutines", "OsmodaCron", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaVaultTests", dependencies: ["OsmodaVault", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
 )
