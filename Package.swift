@@ -10,7 +10,7 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Every tool, by its installed name and the folder of its entry point.
-let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmodad"]
+let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmodad", "osmoda-gen", "osmoda-switch"]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -41,10 +41,11 @@ let package = Package(
         .target(name: "OsmodaHealth", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaQuery", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaCheck", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
+        .target(name: "OsmodaSwitch", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCheck"], swiftSettings: strict),
         .target(
             name: "OsmodaCommands",
             dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck",
-                           "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", argumentParser],
+                           "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", "OsmodaSwitch", argumentParser],
             swiftSettings: strict
         ),
         .target(
