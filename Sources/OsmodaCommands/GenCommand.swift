@@ -1,6 +1,7 @@
 import ArgumentParser
 import OsmodaCLI
 import OsmodaCore
+import OsmodaIPC
 import OsmodaSwitch
 import OsmodaSystem
 
@@ -60,13 +61,16 @@ struct GenOptions: ParsableArguments {
         if backend == "command" && config == nil { throw ValidationError("--backend command needs --config FILE") }
     }
 
-    var profilePath: String { profile ?? Sys.env("OSMODA_PROFILE").flatMap { $0.isEmpty ? nil : $0 } ?? NixProfile.defaultPath }
+    /// The profile as an absolute path: the guardian runs in "/".
+    var profilePath: String {
+        absolutePath(profile ?? Sys.env("OSMODA_PROFILE").flatMap { $0.isEmpty ? nil : $0 } ?? NixProfile.defaultPath)
+    }
 
-    var nixProfile: NixProfile { NixProfile(path: profilePath, bootedPath: booted) }
+    var nixProfile: NixProfile { NixProfile(path: profilePath, bootedPath: absolutePath(booted)) }
 
     /// The backend as it can be rebuilt by another process.
     func spec() throws(ToolFailure) -> BackendSpec {
-        guard backend == "command" else { return BackendSpec(kind: "nixos", profile: profilePath, booted: booted) }
+        guard backend == "command" else { return BackendSpec(kind: "nixos", profile: profilePath, booted: absolutePath(booted)) }
         let path = config ?? ""
         let bytes: [UInt8]
         do { bytes = try Sys.readFile(path, limit: 1 << 20) } catch {
@@ -77,6 +81,9 @@ struct GenOptions: ParsableArguments {
         }
     }
 }
+
+/// `path` made absolute against the working directory.
+func absolutePath(_ path: String) -> String { path.hasPrefix("/") ? path : PathCalls.workingDirectory() + "/" + path }
 
 extension GenError {
     var failure: ToolFailure {

@@ -55,14 +55,12 @@ struct SwitchDirOptions: ParsableArguments {
     var stateDir: String?
 
     func store() throws(ToolFailure) -> SwitchStore {
-        if let stateDir { return SwitchStore(directory: absolute(stateDir)) }
+        if let stateDir { return SwitchStore(directory: absolutePath(stateDir)) }
         guard let d = SwitchStore.defaultDirectory() else {
             throw ToolFailure("cannot work out the state directory: set --state-dir, OSMODA_SWITCH_DIR or HOME", status: .config)
         }
         return SwitchStore(directory: d)
     }
-
-    private func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : PathCalls.workingDirectory() + "/" + p }
 }
 
 /// The exit status of a switch that ended in `phase`.
