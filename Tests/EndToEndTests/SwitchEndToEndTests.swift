@@ -74,7 +74,8 @@ struct SwitchWorld {
     }
 
     func args(_ sub: [String], ledger: [String] = ["--ledger", "off"]) -> [String] {
-        sub + ["--state-dir", stateDir] + ledger
+        // status and list only read: they take no --ledger.
+        sub + ["--state-dir", stateDir] + (["status", "list"].contains(sub.first ?? "") ? [] : ledger)
     }
 
     func beginArgs(_ target: String, _ extra: [String], ledger: [String] = ["--ledger", "off"]) -> [String] {
