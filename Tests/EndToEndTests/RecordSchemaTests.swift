@@ -43,7 +43,8 @@ struct RecordSchemaTests {
     static let expectedTypes = ["health.sample", "check.result", "process.info", "port.info", "mount.info", "disk.info",
                                 "user.info", "interface.info", "sysctl.entry", "kernel.info", "service.info",
                                 "ledger.entry", "ledger.verify", "ledger.proof", "ledger.consistency", "ledger.checkpoint",
-                                "ledger.stats", "ledger.recovery"]
+                                "ledger.stats", "ledger.recovery", "gen.generation", "gen.switch", "gen.diff", "switch.begin",
+                                "switch.check", "switch.commit", "switch.rollback", "switch.rollback_failed", "switch.state"]
 
     @Test func everyTypeHasAParsableExample() throws {
         let secs = try Self.sections()

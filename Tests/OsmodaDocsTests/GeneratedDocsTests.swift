@@ -10,7 +10,7 @@ struct GeneratedDocsTests {
 
     @Test func everyToolHasPagesAndCompletions() throws {
         let files = try DocsGenerator.allFiles()
-        #expect(files.count == 7 * 4)
+        #expect(files.count == 9 * 4)
     }
 
     @Test(arguments: files.map(\.path))
