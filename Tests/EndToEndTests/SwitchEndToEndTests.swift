@@ -401,4 +401,45 @@ struct SwitchWorld {
         let state = try w.switchTool(["status", try #require(last.string("id")), "--format", "json"])
         #expect(parseLines(state.stdoutText).first?.string("phase") == "rollback_failed")
     }
+    @Test func timerDeadlineEndsAnAbandonedSwitch() throws {
+        let w = try SwitchWorld()
+        defer { w.remove() }
+        let bg = try BackgroundTool("osmoda-switch", w.beginArgs("2", ["--ttl", "1s", "--interval", "5s"]), in: w.fx.root)
+        #expect(eventually(10) { bg.records.contains { $0.string("type") == "switch.begin" } })
+        let begin = try #require(bg.records.first)
+        let id = try #require(begin.string("id"))
+        if let g = begin.int("guardian_pid") { kill(Int32(g), SIGKILL) }
+        kill(bg.process.processIdentifier, SIGKILL)
+        _ = bg.wait(timeout: 5)
+        // Before the deadline the timer leaves it alone.
+        let early = try w.switchTool(["deadline", id])
+        #expect(early.status == 0 && w.state(id)?.string("phase") == "probation")
+        w.server.stop()
+        usleep(1_200_000)
+        let late = try w.switchTool(["deadline", id])
+        #expect(late.status == 1, "\(late.stderrText)")
+        let rb = try #require(parseLines(late.stdoutText).last)
+        #expect(rb.string("type") == "switch.rollback" && rb.string("by") == "timer" && rb.string("reason") == "checks_failing_at_deadline")
+        #expect(w.fx.current() == 1)
+        let list = try w.switchTool(["list", "--format", "json"])
+        #expect(parseLines(list.stdoutText).first?.string("phase") == "rolled_back")
+    }
+
+    @Test func buildCommandNamesTheGeneration() throws {
+        let w = try SwitchWorld()
+        defer { w.remove() }
+        let failing = try ToolRunner.run("osmoda-switch", w.args(["begin", "--build-command", #"["/bin/sh","-c","echo building >&2; exit 3"]"#,
+                                                                   "--profile", w.fx.profile, "--tcp", "127.0.0.1:1", "--timer", "off"]))
+        #expect(failing.status == 65, "\(failing.stderrText)")
+        #expect(failing.stderrText.contains("nothing was changed"))
+        #expect(w.fx.calls().isEmpty && w.fx.current() == 1)
+        // The build prints a store path; begin finds the generation that holds it.
+        let store = w.fx.root.appendingPathComponent("store/gen2").path
+        let r = try ToolRunner.run("osmoda-switch", w.args(["begin", "--build-command", "[\"/bin/echo\",\"\(store)\"]",
+                                                             "--profile", w.fx.profile, "--http", w.server.url, "--ttl", "300ms",
+                                                             "--interval", "100ms", "--timer", "off"]))
+        #expect(r.status == 0, "\(r.stderrText)")
+        #expect(parseLines(r.stdoutText).first?.int("to") == 2)
+        #expect(w.fx.current() == 2)
+    }
 }
