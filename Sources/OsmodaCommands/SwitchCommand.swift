@@ -59,7 +59,7 @@ struct SwitchDirOptions: ParsableArguments {
         guard let d = SwitchStore.defaultDirectory() else {
             throw ToolFailure("cannot work out the state directory: set --state-dir, OSMODA_SWITCH_DIR or HOME", status: .config)
         }
-        return SwitchStore(directory: d)
+        return SwitchStore(directory: absolutePath(d))
     }
 }
 

@@ -442,4 +442,24 @@ struct SwitchWorld {
         #expect(parseLines(r.stdoutText).first?.int("to") == 2)
         #expect(w.fx.current() == 2)
     }
+    @Test func killedDriverWithAMissingConfirmRollsBackAtTheTTL() throws {
+        let w = try SwitchWorld()
+        defer { w.remove() }
+        // The service stays healthy: only the deadline can end this switch.
+        let bg = try BackgroundTool("osmoda-switch", w.beginArgs("2", ["--ttl", "2s", "--interval", "200ms", "--confirm"]), in: w.fx.root)
+        #expect(eventually(10) { bg.records.contains { $0.string("type") == "switch.begin" } })
+        let begin = try #require(bg.records.first)
+        let id = try #require(begin.string("id"))
+        let deadline = try #require(begin.string("deadline").flatMap { Timestamp(rfc3339: $0) })
+        kill(bg.process.processIdentifier, SIGKILL)
+        _ = bg.wait(timeout: 5)
+        #expect(eventually(15) { w.state(id)?.string("phase") == "rolled_back" }, "\(w.journal(id))")
+        let rb = try #require(w.journal(id).last)
+        #expect(rb.string("by") == "guardian" && rb.string("reason") == "not_confirmed")
+        let started = try #require(rb.string("started").flatMap { Timestamp(rfc3339: $0) })
+        #expect(started.millisecondsSinceEpoch >= deadline.millisecondsSinceEpoch, "not before the TTL")
+        #expect(started.millisecondsSinceEpoch <= deadline.millisecondsSinceEpoch + 1000, "and by the deadline")
+        #expect(w.journal(id).contains { $0.string("type") == "switch.check" && $0.string("by") == "guardian" }, "the guardian kept checking")
+        #expect(w.fx.current() == 1)
+    }
 }
