@@ -323,7 +323,8 @@ struct SwitchWorld {
         let rb = try #require(w.journal(id).last)
         #expect(rb.string("type") == "switch.rollback" && rb.string("by") == "guardian" && rb.int("to") == 1)
         let ended = try #require(rb.string("ended").flatMap { Timestamp(rfc3339: $0) })
-        #expect(ended.millisecondsSinceEpoch <= deadline.millisecondsSinceEpoch + 1000, "by the deadline")
+        // By the deadline, give or take the guardian's poll and a loaded machine.
+        #expect(ended.millisecondsSinceEpoch <= deadline.millisecondsSinceEpoch + 2000, "by the deadline")
         #expect(w.fx.current() == 1)
         #expect(w.fx.calls().last.map { "\($0.action) \($0.generation)" } == "switch 1")
     }
@@ -404,18 +405,21 @@ struct SwitchWorld {
     @Test func timerDeadlineEndsAnAbandonedSwitch() throws {
         let w = try SwitchWorld()
         defer { w.remove() }
-        let bg = try BackgroundTool("osmoda-switch", w.beginArgs("2", ["--ttl", "1s", "--interval", "5s"]), in: w.fx.root)
+        let bg = try BackgroundTool("osmoda-switch", w.beginArgs("2", ["--ttl", "4s", "--interval", "10s"]), in: w.fx.root)
         #expect(eventually(10) { bg.records.contains { $0.string("type") == "switch.begin" } })
         let begin = try #require(bg.records.first)
         let id = try #require(begin.string("id"))
         if let g = begin.int("guardian_pid") { kill(Int32(g), SIGKILL) }
         kill(bg.process.processIdentifier, SIGKILL)
         _ = bg.wait(timeout: 5)
+        let deadline = try #require(begin.string("deadline").flatMap { Timestamp(rfc3339: $0) })
         // Before the deadline the timer leaves it alone.
         let early = try w.switchTool(["deadline", id])
-        #expect(early.status == 0 && w.state(id)?.string("phase") == "probation")
+        if Date().timeIntervalSince1970 * 1000 < Double(deadline.millisecondsSinceEpoch) - 500 {
+            #expect(early.status == 0 && w.state(id)?.string("phase") == "probation")
+        }
         w.server.stop()
-        usleep(1_200_000)
+        while Date().timeIntervalSince1970 * 1000 <= Double(deadline.millisecondsSinceEpoch) + 50 { usleep(50_000) }
         let late = try w.switchTool(["deadline", id])
         #expect(late.status == 1, "\(late.stderrText)")
         let rb = try #require(parseLines(late.stdoutText).last)
@@ -458,7 +462,7 @@ struct SwitchWorld {
         #expect(rb.string("by") == "guardian" && rb.string("reason") == "not_confirmed")
         let started = try #require(rb.string("started").flatMap { Timestamp(rfc3339: $0) })
         #expect(started.millisecondsSinceEpoch >= deadline.millisecondsSinceEpoch, "not before the TTL")
-        #expect(started.millisecondsSinceEpoch <= deadline.millisecondsSinceEpoch + 1000, "and by the deadline")
+        #expect(started.millisecondsSinceEpoch <= deadline.millisecondsSinceEpoch + 2000, "and by the deadline (poll and load)")
         #expect(w.journal(id).contains { $0.string("type") == "switch.check" && $0.string("by") == "guardian" }, "the guardian kept checking")
         #expect(w.fx.current() == 1)
     }
