@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "OsmodaDocsTests", dependencies: ["OsmodaDocs", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaLedgerTests", dependencies: ["OsmodaLedger", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaIPCTests", dependencies: ["OsmodaIPC", "OsmodaDaemon", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaSwitchTests", dependencies: ["OsmodaSwitch", "OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
 )
