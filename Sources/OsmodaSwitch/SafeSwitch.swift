@@ -102,10 +102,11 @@ public final class SafeSwitch {
             deadlineMs: now + req.activationTimeoutMs + req.ttlMs, ttlMs: req.ttlMs, intervalMs: req.intervalMs,
             tolerance: req.tolerance, confirm: req.confirm, confirmed: false, activationTimeoutMs: req.activationTimeoutMs,
             checks: req.checks, rounds: 0, consecutiveFailures: 0, lastRoundOK: nil,
-            driverPid: Sys.processID, driverStart: ProcessLife.startTime(Sys.processID))
+            driverPid: Sys.processID, driverStart: ProcessLife.startTime(Sys.processID), bootID: ProcessLife.bootID())
         // The state is durable before anything changes: from here on, a crash is undone.
         try store.save(state)
         state.guardianPid = keepers.startGuardian(id)
+        state.guardianStart = state.guardianPid.flatMap(ProcessLife.startTime)
         state.timerUnit = keepers.startTimer(id, req.activationTimeoutMs + req.ttlMs + 10_000)
         try store.save(state)
         lock?.unlock()
@@ -177,18 +178,20 @@ public final class SafeSwitch {
         let results = Probes.runAll(specs)
         let at = Sys.monotonicNanos()
         let failed = results.filter { !$0.ok }
-        var state: SwitchState
+        guard var state = try? store.load(id) else { return .ended(failedLoad(id)) }
         do {
-            let l = try store.lock(timeoutMs: 60_000)
+            // Another actor may hold the lock through a whole activation: wait as long as that may take.
+            let l = try store.lock(timeoutMs: lockWaitMs(state))
             defer { l.unlock() }
             state = try store.load(id)
-            guard state.phase == .probation else { return .ended(waitForEndLocked(state)) }
+            guard state.phase == .probation else { return .ended(state) }
             state.rounds += 1
             state.consecutiveFailures = failed.isEmpty ? 0 : state.consecutiveFailures + 1
             state.lastRoundOK = failed.isEmpty
             try store.save(state)
         } catch {
-            return .ended(failedLoad(id))
+            // The round could not be recorded; whoever holds the switch decides.
+            return .ended(waitForEnd(id))
         }
         emit(SwitchCheckRecord(
             id: id, round: state.rounds, ok: failed.isEmpty, passed: results.count - failed.count, failed: failed.count,
@@ -292,10 +295,8 @@ public final class SafeSwitch {
         if !s.phase.isOpen { return s }
         guard let l = try? store.lock(timeoutMs: lockWaitMs(s)) else { return s }
         defer { l.unlock() }
-        return waitForEndLocked((try? store.load(id)) ?? s)
+        return (try? store.load(id)) ?? s
     }
-
-    func waitForEndLocked(_ s: SwitchState) -> SwitchState { s }
 
     func failedLoad(_ id: String) -> SwitchState {
         SwitchState(id: id, phase: .rollbackFailed, backend: BackendSpec(kind: "unknown"), from: GenRef(number: nil, path: ""),
@@ -328,7 +329,7 @@ public final class SafeSwitch {
         while true {
             guard let state = try? store.load(id) else { return failedLoad(id) }
             if !state.phase.isOpen { return state }
-            let driverAlive = state.driverPid.map { ProcessLife.alive($0, start: state.driverStart) } ?? false
+            let driverAlive = state.driverPid.map { ProcessLife.alive($0, start: state.driverStart, bootID: state.bootID) } ?? false
             if !driverAlive {
                 if state.phase != .probation { return finish(id, commit: false, reason: "interrupted", verdictNanos: nil, resume: true) }
                 return probation(id)
@@ -356,8 +357,8 @@ public final class SafeSwitch {
     public func bootCheck() throws(GenError) -> [SwitchState] {
         var out: [SwitchState] = []
         for s in try store.all() where s.phase.isOpen {
-            let driven = [(s.driverPid, s.driverStart), (s.guardianPid, nil)].contains { pid, start in
-                pid.map { ProcessLife.alive($0, start: start) && $0 != Sys.processID } ?? false
+            let driven = [(s.driverPid, s.driverStart), (s.guardianPid, s.guardianStart)].contains { pid, start in
+                pid.map { ProcessLife.alive($0, start: start, bootID: s.bootID) && $0 != Sys.processID } ?? false
             }
             if driven { out.append(s); continue }
             out.append(finish(s.id, commit: false, reason: "open_at_boot", verdictNanos: nil, resume: true))
@@ -377,8 +378,16 @@ public enum ProcessLife {
         return String(fields[19])
     }
 
-    public static func alive(_ pid: Int32, start: String?) -> Bool {
+    /// Whether `pid` is the process recorded with `start` during boot `bootID`: a pid
+    /// from another boot, or reused by another process, is not.
+    public static func alive(_ pid: Int32, start: String?, bootID recorded: String?) -> Bool {
+        if let recorded, let current = bootID(), recorded != current { return false }
         guard pid > 0, let now = startTime(pid) else { return false }
         return start == nil || start == now
+    }
+
+    /// `/proc/sys/kernel/random/boot_id`: a new value at every boot.
+    public static func bootID() -> String? {
+        Sys.readText("/proc/sys/kernel/random/boot_id").map(trimmed).flatMap { $0.isEmpty ? nil : $0 }
     }
 }

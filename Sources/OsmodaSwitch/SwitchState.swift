@@ -100,6 +100,9 @@ public struct SwitchState: Codable, Sendable, Equatable {
     public var driverPid: Int32?
     public var driverStart: String?
     public var guardianPid: Int32?
+    public var guardianStart: String?
+    /// The kernel's boot id when the switch began: after a reboot no recorded pid is ours.
+    public var bootID: String?
     public var timerUnit: String?
     /// Why it ended, and who ended it.
     public var reason: String?
@@ -121,6 +124,8 @@ public struct SwitchState: Codable, Sendable, Equatable {
         case driverPid = "driver_pid"
         case driverStart = "driver_start"
         case guardianPid = "guardian_pid"
+        case guardianStart = "guardian_start"
+        case bootID = "boot_id"
         case timerUnit = "timer_unit"
         case reason, by
         case endedMs = "ended_ms"

@@ -111,6 +111,15 @@ struct SwitchStoreTests {
         #expect(throws: GenError.self) { try engine.rollback("nope") }
     }
 
+    @Test func aRecordedProcessIsOursOnlyInTheSameBootWithTheSameStartTime() throws {
+        let me = getpid()
+        let start = try #require(ProcessLife.startTime(me))
+        #expect(ProcessLife.alive(me, start: start, bootID: ProcessLife.bootID()))
+        #expect(!ProcessLife.alive(me, start: start, bootID: "another-boot"), "after a reboot a pid is someone else's")
+        #expect(!ProcessLife.alive(me, start: start + "0", bootID: nil), "a reused pid has another start time")
+        #expect(!ProcessLife.alive(0, start: nil, bootID: nil))
+    }
+
     @Test func deadlineDecisions() throws {
         let fx = try GenerationFixture(generations: 2, current: 1)
         defer { fx.remove() }
