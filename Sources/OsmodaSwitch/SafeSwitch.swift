@@ -248,7 +248,16 @@ public final class SafeSwitch {
         state.by = role
         state.reason = reason
         if commit && reason == "confirmed" { state.confirmed = true }
-        try? store.save(state)
+        var stateError: String?
+        do { try store.save(state) } catch {
+            // An undurable commit could be undone by nobody after a crash: roll back instead.
+            if commit {
+                lock.unlock()
+                return finish(id, commit: false, reason: "state_unwritable", verdictNanos: Sys.monotonicNanos(), resume: true)
+            }
+            // A rollback goes ahead: returning is always safer than staying.
+            stateError = error.message
+        }
         let backend = state.backend.make()
         let target = commit ? state.to : state.from
         let started = Sys.now()
@@ -266,7 +275,8 @@ public final class SafeSwitch {
         } else {
             state.phase = act.ok ? .rolledBack : .rollbackFailed
         }
-        try? store.save(state)
+        do { try store.save(state) } catch { stateError = error.message }
+        if let stateError { act.detail += (act.detail.isEmpty ? "" : "; ") + "the state file was not written: \(stateError)" }
         let from = commit ? state.from : state.to
         func record<K: TransitionKind>(_ k: K.Type) -> SwitchTransitionRecord<K> {
             SwitchTransitionRecord<K>(
