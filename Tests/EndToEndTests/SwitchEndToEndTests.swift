@@ -319,7 +319,8 @@ struct SwitchWorld {
         kill(bg.process.processIdentifier, SIGKILL)
         #expect(bg.wait(timeout: 5) == 128 + SIGKILL || bg.process.terminationReason == .uncaughtSignal)
         w.server.stop()
-        #expect(eventually(15) { w.state(id)?.string("phase") == "rolled_back" }, "the guardian rolled back: \(w.journal(id))")
+        // The state file is final before the record reaches the journal: wait for the record.
+        #expect(eventually(15) { w.state(id)?.string("phase") == "rolled_back" && w.journal(id).last?.string("type") == "switch.rollback" }, "the guardian rolled back: \(w.journal(id))")
         let rb = try #require(w.journal(id).last)
         #expect(rb.string("type") == "switch.rollback" && rb.string("by") == "guardian" && rb.int("to") == 1)
         let ended = try #require(rb.string("ended").flatMap { Timestamp(rfc3339: $0) })
@@ -457,7 +458,8 @@ struct SwitchWorld {
         let deadline = try #require(begin.string("deadline").flatMap { Timestamp(rfc3339: $0) })
         kill(bg.process.processIdentifier, SIGKILL)
         _ = bg.wait(timeout: 5)
-        #expect(eventually(15) { w.state(id)?.string("phase") == "rolled_back" }, "\(w.journal(id))")
+        // The state file is final before the record reaches the journal: wait for the record.
+        #expect(eventually(15) { w.state(id)?.string("phase") == "rolled_back" && w.journal(id).last?.string("type") == "switch.rollback" }, "\(w.journal(id))")
         let rb = try #require(w.journal(id).last)
         #expect(rb.string("by") == "guardian" && rb.string("reason") == "not_confirmed")
         let started = try #require(rb.string("started").flatMap { Timestamp(rfc3339: $0) })
