@@ -10,7 +10,7 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Every tool, by its installed name and the folder of its entry point.
-let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmoda-watch", "osmodad", "osmoda-cron", "osmoda-routines"]
+let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmoda-watch", "osmodad", "osmoda-cron", "osmoda-routines", "osmoda-gen", "osmoda-switch"]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -46,10 +46,11 @@ let package = Package(
         .target(name: "OsmodaRoutines", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCron"], swiftSettings: strict),
         .target(name: "OsmodaWatch", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaVault", dependencies: ["OsmodaCore", "COpenSSL", "CSodium", "CSecp256k1"], swiftSettings: strict),
+        .target(name: "OsmodaSwitch", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCheck"], swiftSettings: strict),
         .target(
             name: "OsmodaCommands",
             dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck", "OsmodaWatch",
-                           "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", "OsmodaCron", "OsmodaRoutines", argumentParser],
+                           "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", "OsmodaCron", "OsmodaRoutines", "OsmodaSwitch", argumentParser],
             swiftSettings: strict
         ),
         .target(
@@ -70,6 +71,7 @@ let package = Package(
         .testTarget(name: "OsmodaCronTests", dependencies: ["OsmodaCron", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaRoutinesTests", dependencies: ["OsmodaRoutines", "OsmodaCron", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaVaultTests", dependencies: ["OsmodaVault", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaSwitchTests", dependencies: ["OsmodaSwitch", "OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
 )

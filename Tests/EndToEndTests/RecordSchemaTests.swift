@@ -44,7 +44,9 @@ struct RecordSchemaTests {
                                 "user.info", "interface.info", "sysctl.entry", "kernel.info", "service.info",
                                 "ledger.entry", "ledger.verify", "ledger.proof", "ledger.consistency", "ledger.checkpoint",
                                 "ledger.stats", "ledger.recovery", "cron.next", "cron.explain", "cron.check", "cron.bench", "routine.run", "routine.info",
-                                "watch.state", "watch.action", "watch.alert"]
+                                "watch.state", "watch.action", "watch.alert",
+                                "gen.generation", "gen.switch", "gen.diff", "switch.begin",
+                                "switch.check", "switch.commit", "switch.rollback", "switch.rollback_failed", "switch.state"]
 
     @Test func everyTypeHasAParsableExample() throws {
         let secs = try Self.sections()

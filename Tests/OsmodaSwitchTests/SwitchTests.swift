@@ -1,0 +1,160 @@
+import Foundation
+import OsmodaCheck
+import OsmodaCore
+@testable import OsmodaSwitch
+import OsmodaTestSupport
+import Testing
+
+struct ProfileTests {
+    @Test func readsGenerationsAndReplacesTheLinkAtomically() throws {
+        let fx = try GenerationFixture(generations: 3, current: 2)
+        defer { fx.remove() }
+        let loader = fx.root.appendingPathComponent("loader.conf").path
+        let profile = NixProfile(path: fx.profile, bootedPath: fx.storePath(1), loaderConf: loader)
+        #expect(try profile.numbers() == [1, 2, 3])
+        #expect(try profile.currentNumber() == 2)
+        #expect(try profile.storePath(3) == fx.storePath(3))
+        let gens = try profile.list()
+        #expect(gens.map(\.current) == [false, true, false])
+        #expect(gens.map(\.booted) == [true, false, false])
+        #expect(gens.map(\.bootDefault) == [false, true, false], "without loader.conf the profile's current generation")
+        try Data("timeout 3\ndefault nixos-generation-3.conf\n".utf8).write(to: URL(fileURLWithPath: loader))
+        #expect(try profile.list().map(\.bootDefault) == [false, false, true])
+
+        try profile.setCurrent(3)
+        #expect(fx.current() == 3)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: fx.profile) == "system-3-link", "relative, as nix writes it")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fx.root.appendingPathComponent("profiles").path).allSatisfy { !$0.contains("tmp") })
+        #expect(throws: GenError.self) { try profile.setCurrent(9) }
+        #expect(fx.current() == 3, "a missing generation leaves the link alone")
+
+        // A store path no generation holds becomes the next generation, the profile unchanged.
+        let n = try profile.addGeneration(fx.storePath(1))
+        #expect(n == 4 && fx.current() == 3)
+        #expect(try profile.number(forStorePath: fx.storePath(2)) == 2)
+    }
+
+    @Test func switchToConfigurationExitCodes() {
+        #expect(ActivationResult.nixos(exitStatus: 0, timedOut: false) == .ok)
+        #expect(ActivationResult.nixos(exitStatus: 1, timedOut: false) == .preSwitchFailed)
+        #expect(ActivationResult.nixos(exitStatus: 2, timedOut: false) == .activationFailed)
+        #expect(ActivationResult.nixos(exitStatus: 4, timedOut: false) == .unitsFailed)
+        #expect(ActivationResult.nixos(exitStatus: 3, timedOut: false) == .failed)
+        #expect(ActivationResult.nixos(exitStatus: nil, timedOut: false) == .failed)
+        #expect(ActivationResult.nixos(exitStatus: nil, timedOut: true) == .timeout)
+    }
+
+    @Test func commandConfigIsStrict() throws {
+        let ok = try CommandConfig.parse(Array(#"{"current":["/bin/true"],"apply":["a","{target}"],"return":["r","{target}"]}"#.utf8), source: "c.json")
+        #expect(ok.commit == nil && ok.returnTo == ["r", "{target}"])
+        #expect(CommandBackend(config: ok).argv(ok.apply, GenRef(number: nil, path: "v2")) == ["a", "v2"])
+        for (text, needle) in [(#"{"current":["x"],"apply":["a"],"return":["r"],"extra":1}"#, "extra"),
+                               (#"{"current":[],"apply":["a"],"return":["r"]}"#, "field 'current'"),
+                               (#"{"current":["x"],"apply":["a"]}"#, "return"),
+                               ("{", "c.json")] {
+            do {
+                _ = try CommandConfig.parse(Array(text.utf8), source: "c.json")
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.kind == .badData)
+                #expect(error.message.contains(needle), "\(error.message)")
+            }
+        }
+    }
+}
+
+struct SwitchStoreTests {
+    func state(_ id: String, fx: GenerationFixture, phase: SwitchPhase = .probation, file: String? = nil) -> SwitchState {
+        SwitchState(id: id, phase: phase, backend: BackendSpec(kind: "nixos", profile: fx.profile, booted: "/nonexistent"),
+                    from: GenRef(number: 1, path: fx.storePath(1)), to: GenRef(number: 2, path: fx.storePath(2)),
+                    createdMs: 1, deadlineMs: 0, ttlMs: 1000, intervalMs: 100, tolerance: 0, confirm: false, confirmed: false,
+                    activationTimeoutMs: 5000,
+                    checks: CheckSource(probeFile: nil, flags: file.map { [["file", $0]] } ?? [], flagTimeoutMs: 1000),
+                    rounds: 0, consecutiveFailures: 0)
+    }
+
+    @Test func stateRoundTripsAndIdsAreSafe() throws {
+        let fx = try GenerationFixture()
+        defer { fx.remove() }
+        let store = SwitchStore(directory: fx.root.appendingPathComponent("state").path)
+        try store.prepare()
+        let s = state("sw-1", fx: fx)
+        try store.save(s)
+        #expect(try store.load("sw-1") == s)
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: store.directory + "/sw-0.json"))
+        #expect(try store.all().map(\.id) == ["sw-1"], "an unreadable file is skipped")
+        for bad in ["", "../etc/passwd", "a/b", "-x", String(repeating: "a", count: 65)] { #expect(!SwitchStore.validID(bad)) }
+        #expect(throws: GenError.self) { try store.load("../x") }
+        #expect(SwitchStore.defaultDirectory(env: { $0 == "OSMODA_SWITCH_DIR" ? "/d" : nil }, euid: 0) == "/d")
+        #expect(SwitchStore.defaultDirectory(env: { _ in nil }, euid: 0) == "/var/lib/osmoda/switch")
+        #expect(SwitchStore.defaultDirectory(env: { $0 == "XDG_STATE_HOME" ? "/x" : nil }, euid: 1000) == "/x/osmoda/switch")
+        #expect(SwitchStore.defaultDirectory(env: { $0 == "HOME" ? "/h" : nil }, euid: 1000) == "/h/.local/state/osmoda/switch")
+    }
+
+    @Test func finishActsOnceAndGoesToTheRecordedGeneration() throws {
+        let fx = try GenerationFixture(generations: 2, current: 1)
+        defer { fx.remove() }
+        let store = SwitchStore(directory: fx.root.appendingPathComponent("state").path)
+        try store.prepare()
+        try store.save(state("sw-2", fx: fx))
+        try fx.setCurrent(try fx.addGeneration())
+        var seen: [String] = []
+        let engine = SafeSwitch(store: store, role: "operator") { type, _ in seen.append(type) }
+        let end = engine.finish("sw-2", commit: false, reason: "operator", verdictNanos: nil)
+        #expect(end.phase == .rolledBack)
+        #expect(fx.current() == 1)
+        // A second actor finds it ended and does nothing.
+        let again = engine.finish("sw-2", commit: true, reason: "confirmed", verdictNanos: nil)
+        #expect(again.phase == .rolledBack)
+        #expect(fx.calls().map(\.action) == ["switch"])
+        #expect(seen == ["switch.rollback"])
+        #expect(throws: GenError.self) { try engine.rollback("nope") }
+    }
+
+    @Test func aRecordedProcessIsOursOnlyInTheSameBootWithTheSameStartTime() throws {
+        let me = getpid()
+        let start = try #require(ProcessLife.startTime(me))
+        #expect(ProcessLife.alive(me, start: start, bootID: ProcessLife.bootID()))
+        #expect(!ProcessLife.alive(me, start: start, bootID: "another-boot"), "after a reboot a pid is someone else's")
+        #expect(!ProcessLife.alive(me, start: start + "0", bootID: nil), "a reused pid has another start time")
+        #expect(!ProcessLife.alive(0, start: nil, bootID: nil))
+    }
+
+    @Test func deadlineDecisions() throws {
+        let fx = try GenerationFixture(generations: 2, current: 1)
+        defer { fx.remove() }
+        let store = SwitchStore(directory: fx.root.appendingPathComponent("state").path)
+        try store.prepare()
+        let healthy = fx.root.appendingPathComponent("healthy").path
+        let engine = SafeSwitch(store: store, role: "timer") { _, _ in }
+
+        // Healthy at the deadline, no confirm needed: commit.
+        _ = FileManager.default.createFile(atPath: healthy, contents: nil)
+        try store.save(state("sw-a", fx: fx, file: healthy))
+        #expect(engine.decideAtDeadline("sw-a", freshRound: true).phase == .committed)
+        #expect(fx.current() == 2)
+
+        // Confirm required and missing: rollback, however healthy.
+        try fx.setCurrent(1)
+        var s = state("sw-b", fx: fx, file: healthy)
+        s.confirm = true
+        try store.save(s)
+        let b = engine.decideAtDeadline("sw-b", freshRound: true)
+        #expect(b.phase == .rolledBack && b.reason == "not_confirmed")
+
+        // Failing at the deadline: rollback.
+        try FileManager.default.removeItem(atPath: healthy)
+        try store.save(state("sw-c", fx: fx, file: healthy))
+        let c = engine.decideAtDeadline("sw-c", freshRound: true)
+        #expect(c.phase == .rolledBack && c.reason == "checks_failing_at_deadline")
+
+        // The recorded generation's switch fails: rollback_failed.
+        try fx.control(1, .fail(4), action: "switch")
+        try store.save(state("sw-d", fx: fx, file: healthy))
+        let d = engine.decideAtDeadline("sw-d", freshRound: true)
+        #expect(d.phase == .rollbackFailed && d.detail?.contains("exit status 4") == true)
+        // An operator's retry works once the cause is fixed.
+        try fx.control(1, .succeed)
+        #expect(try engine.rollback("sw-d").phase == .rolledBack)
+    }
+}
