@@ -247,6 +247,46 @@ import Testing
         #expect(w.read("hook.out").split(separator: "\n").count == 1)
     }
 
+    /// The rollback step against the real osmoda-gen and a NixOS profile fixture: the
+    /// watcher learns generation 2 while healthy; a bad deploy then adds generation 4
+    /// and makes it current; when restarts do not hold, the rollback goes to 2 (the
+    /// generation known good, not "one back" to 3), runs switch-to-configuration there
+    /// once, and is never repeated.
+    @Test func rollbackGoesToTheGenerationKnownGoodWithTheRealOsmodaGen() throws {
+        let w = try World()
+        defer { w.stop() }
+        let fixture = try GenerationFixture(generations: 3, current: 2)
+        defer { fixture.remove() }
+        let port = try w.freePort()
+        try w.startService(port: port)
+        let rules = try writeRules(w, """
+            {"watchers": [{"name": "web", "match": ".type == \\"check.result\\"", "fail_when": ".ok == false",
+              "trip": {"failures": 2, "within_records": 3}, "recover": {"passes": 2},
+              "ladder": [
+                {"kind": "restart", "command": ["/usr/bin/python3", "\(w.path("restart.py"))", "\(w.dir.path)", "\(port)", "--fail"],
+                 "cap": {"max": 1, "per": "10m"}, "settle": "500ms"},
+                {"kind": "rollback", "profile": "\(fixture.profile)", "settle": "1s"}]}]}
+            """)
+        // No --gen-command: osmoda-watch finds osmoda-gen beside itself.
+        _ = try w.pipeline(url: "http://127.0.0.1:\(port)/",
+                           watchArgs: ["--rules", rules, "--state", w.path("state.json"), "--ledger", "off"])
+        try w.waitFor("generation 2 to be learnt") { w.read("state.json").contains("\"last_good\":2") }
+        // A bad deploy: a newer generation appears and becomes current.
+        let bad = try fixture.addGeneration()
+        try fixture.setCurrent(bad)
+        let pid = try #require(w.servicePID)
+        kill(pid, SIGKILL)
+        try w.waitFor("the rollback to end") { !Self.actions(w.records, kind: "rollback", phase: "end").isEmpty }
+        try w.waitFor("the failed state") { w.records.contains { $0["state"] == .string("failed") } }
+        usleep(1_500_000)
+        let rs = w.records
+        #expect(Self.actions(rs, kind: "rollback", phase: "start").map { $0["generation"] } == [.int(2)])
+        #expect(Self.actions(rs, kind: "rollback", phase: "end").map { $0["result"] } == [.string("ok")])
+        #expect(fixture.current() == 2, "the profile points at the generation known good")
+        #expect(fixture.calls().map(\.action) == ["switch"])
+        #expect(fixture.calls().map(\.generation) == [2])
+    }
+
     @Test func killedMidIncidentTheLadderGoesOnWhereItWas() throws {
         let w = try World()
         defer { w.stop() }
