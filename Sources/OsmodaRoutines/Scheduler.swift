@@ -85,6 +85,24 @@ public final class Scheduler: @unchecked Sendable {
         return e.next(after: s, in: z).map { $0 * 1000 }
     }
 
+    /// The latest fire time in `(after, upTo]`, or `nil` when there is none. Looks back
+    /// over growing windows from `upTo`, so that years of downtime of an every-minute
+    /// routine cost a few dozen steps, not one per missed time.
+    static func latestCronTime(_ e: CronExpression, _ z: ZoneInfo, after: Int64, upTo now: Int64) -> Int64? {
+        let day: Int64 = 86_400_000
+        for window in [3_600_000, day, 32 * day, 367 * day, 5 * 367 * day, Int64.max] as [Int64] {
+            let start = window >= now - after ? after : now - window
+            var latest: Int64?
+            var t = start
+            while let n = cronNext(e, z, after: t), n <= now {
+                latest = n
+                t = n
+            }
+            if latest != nil || start == after { return latest }
+        }
+        return nil
+    }
+
     /// Marks interrupted runs and works out when each enabled routine is next due.
     public func prepare() {
         let now = clock.nowMs()
@@ -141,14 +159,10 @@ public final class Scheduler: @unchecked Sendable {
             guard let d = due[r.name], d <= now else { continue }
             switch r.trigger {
             case .cron(let e, let z):
-                var last = d
-                var missed = now - d > options.graceMs
-                var count = 0
-                while count < 1_000_000, let n = Self.cronNext(e, z, after: last), n <= now {
-                    last = n
-                    missed = true
-                    count += 1
-                }
+                // The latest time due, found without walking every missed one.
+                let latest = Self.latestCronTime(e, z, after: d, upTo: now)
+                let last = latest ?? d
+                let missed = latest != nil || now - d > options.graceMs
                 let nextAfter = Self.cronNext(e, z, after: last)
                 due[r.name] = nextAfter
                 let lastDue = last

@@ -60,6 +60,10 @@ public struct RoutineState: Codable, Sendable, Equatable {
 /// (`Sys.writeFileAtomically`) on every change.
 public final class StateStore: @unchecked Sendable {
     public static let historyLimit = 100
+    /// The most of each output tail a history entry keeps (the routine.run record carries
+    /// up to `output_limit_bytes`): with 100 runs the file stays under about a megabyte,
+    /// however large the limit, and rewriting it on every run stays cheap.
+    public static let historyTailLimit = 4096
     public let directory: String
     /// Guards the files against the scheduler's own threads (one writer per routine at a time).
     let monitor = ConditionMonitor()
@@ -87,11 +91,24 @@ public final class StateStore: @unchecked Sendable {
     public func save(_ s: RoutineState) throws(SystemError) {
         var s = s
         if s.runs.count > Self.historyLimit { s.runs.removeFirst(s.runs.count - Self.historyLimit) }
+        for k in s.runs.indices {
+            s.runs[k].stdoutTail = s.runs[k].stdoutTail.map { Self.tail($0, Self.historyTailLimit) }
+            s.runs[k].stderrTail = s.runs[k].stderrTail.map { Self.tail($0, Self.historyTailLimit) }
+        }
         let value = (try? ValueEncoder.encode(s)) ?? .null
         var out: [UInt8] = []
         JSONWriter.write(value, into: &out)
         out.append(0x0A)
         try Sys.writeFileAtomically(path(s.name), out, mode: 0o600)
+    }
+
+    /// The last `limit` bytes of `text` or fewer, starting on a whole character.
+    static func tail(_ text: String, _ limit: Int) -> String {
+        let u = text.utf8
+        guard u.count > limit else { return text }
+        var start = u.index(u.endIndex, offsetBy: -limit)
+        while start < u.endIndex && u[start] & 0xC0 == 0x80 { start = u.index(after: start) }
+        return String(decoding: u[start...], as: UTF8.self)
     }
 
     /// Loads, changes and saves one routine's state under the store's lock.
