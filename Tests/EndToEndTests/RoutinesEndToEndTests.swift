@@ -150,7 +150,18 @@ struct RoutinesEndToEndTests {
         // Enabled again, it counts from now: no catch-up for the disabled time.
         #expect(try ToolRunner.run("osmoda-routines", ["enable", "hello"] + e.dirArgs).status == 0)
         #expect(e.stateJSON("hello")?["last_due_ms"] != nil)
+        // history: a name that cannot be a routine's is a usage error; an unknown one, 66.
+        let badName = try ToolRunner.run("osmoda-routines", ["history", "../x"] + e.dirArgs)
+        #expect(badName.status == 64)
+        #expect(badName.stderrText.contains("'../x' is not a valid routine name"))
+        let unknown = try ToolRunner.run("osmoda-routines", ["history", "nosuch"] + e.dirArgs)
+        #expect(unknown.status == 66)
+        #expect(unknown.stderrText.contains("no routine named 'nosuch'"))
+        #expect(unknown.stdoutText.isEmpty)
+        #expect(try ToolRunner.run("osmoda-routines", ["history", "hello"] + e.dirArgs).status == 0)
         #expect(try ToolRunner.run("osmoda-routines", ["remove", "hello"] + e.dirArgs).status == 0)
+        // Removed, its history stays and can still be read.
+        #expect(try ToolRunner.run("osmoda-routines", ["history", "hello"] + e.dirArgs).status == 0)
         #expect(try ToolRunner.run("osmoda-routines", ["remove", "hello"] + e.dirArgs).status == 66)
     }
 }
