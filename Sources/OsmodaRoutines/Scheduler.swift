@@ -37,6 +37,8 @@ public final class Scheduler: @unchecked Sendable {
         public var seed: UInt64?
         public var bootID: String = currentBootID()
         public var pid: Int32 = Sys.processID()
+        /// This process's start time, kept with its runs (see `processStartTicks`).
+        public var startTicks: UInt64? = processStartTicks(Sys.processID())
         /// The longest `serve` sleeps before looking at the clock again (wall-clock changes).
         public var maxSleepMs: Int64 = 900_000
         public init() {}
@@ -109,7 +111,7 @@ public final class Scheduler: @unchecked Sendable {
         monitor.withLock {
             for r in routines where r.enabled {
                 do {
-                    for run in try store.markInterrupted(r.name, bootID: options.bootID, isAlive: { Processes.exists($0) && $0 != options.pid }) {
+                    for run in try store.markInterrupted(r.name, bootID: options.bootID, isAlive: schedulerAlive) {
                         emit(RoutineRunRecord(name: r.name, entry: run))
                     }
                     let s = try store.load(r.name)
@@ -121,8 +123,14 @@ public final class Scheduler: @unchecked Sendable {
                             let d = due[r.name]
                             try store.update(r.name) { $0.lastDue = last; $0.nextDue = d }
                         }
-                    case .interval(_, let jitter):
-                        if let n = s.nextDue { due[r.name] = n } else {
+                    case .interval(let every, let jitter):
+                        // A stored time from a longer interval (the definition was edited)
+                        // comes no later than one new interval after the last run.
+                        if let n = s.nextDue, let last = s.lastDue, n > last + every + jitter {
+                            let d = last + every + random(below: jitter)
+                            due[r.name] = d
+                            try store.update(r.name) { $0.nextDue = d }
+                        } else if let n = s.nextDue { due[r.name] = n } else {
                             let d = now + random(below: jitter)
                             due[r.name] = d
                             try store.update(r.name) { $0.nextDue = d }
@@ -221,12 +229,19 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
+    /// Whether the scheduler process that started a run is still there: another process,
+    /// with that pid, and (when the run kept it) the same start time, so that a pid reused
+    /// since does not keep a dead scheduler's run "running" for ever.
+    func schedulerAlive(_ e: RunEntry) -> Bool {
+        guard e.schedulerPid != options.pid, Processes.exists(e.schedulerPid) else { return false }
+        guard let start = e.schedulerStart else { return true }
+        return processStartTicks(e.schedulerPid) == start
+    }
+
     /// A run of `name` by another live scheduler process, if the state shows one.
     func runningElsewhere(_ name: String) -> RunEntry? {
         guard let s = try? store.load(name) else { return nil }
-        return s.runs.last(where: {
-            $0.outcome == "running" && $0.schedulerPid != options.pid && $0.bootID == options.bootID && Processes.exists($0.schedulerPid)
-        })
+        return s.runs.last(where: { $0.outcome == "running" && $0.bootID == options.bootID && schedulerAlive($0) })
     }
 
     /// Applies the overlap policy and starts a run. Called with the lock held.
@@ -247,7 +262,8 @@ public final class Scheduler: @unchecked Sendable {
                 let why = elsewhere.map { "the run \($0.id) of scheduler pid \($0.schedulerPid) is still going" }
                     ?? (r.overlap == .queue ? "the previous run is still going and \(RoutineDefinition.queueLimit) runs are queued" : "the previous run is still going (overlap: skip)")
                 let entry = RunEntry(id: "\(r.name)-\(now)-\(options.pid)-\(seq)", trigger: trigger, scheduledFor: scheduledFor, started: now,
-                                     ended: now, outcome: "skipped", durationMs: 0, detail: why, schedulerPid: options.pid, bootID: options.bootID)
+                                     ended: now, outcome: "skipped", durationMs: 0, detail: why, schedulerPid: options.pid, bootID: options.bootID,
+                                     schedulerStart: options.startTicks)
                 save(r.name) { change(&$0); $0.runs.append(entry) }
                 emit(RoutineRunRecord(name: r.name, entry: entry))
                 return
@@ -255,7 +271,8 @@ public final class Scheduler: @unchecked Sendable {
         }
         seq += 1
         let entry = RunEntry(id: "\(r.name)-\(now)-\(options.pid)-\(seq)", trigger: trigger, scheduledFor: scheduledFor, started: now,
-                             outcome: "running", schedulerPid: options.pid, bootID: options.bootID)
+                             outcome: "running", schedulerPid: options.pid, bootID: options.bootID,
+                             schedulerStart: options.startTicks)
         // The started run is on disk before the child exists.
         do { try store.update(r.name) { change(&$0); $0.runs.append(entry) } } catch {
             warn("\(r.name): cannot save state, not running: \(error)")

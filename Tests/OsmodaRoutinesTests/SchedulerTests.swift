@@ -271,6 +271,24 @@ struct SchedulerTests {
         _ = w
     }
 
+    /// An interval shortened in the definition takes effect at the next start, not
+    /// after the old, longer interval.
+    @Test func shortenedIntervalIsNotHeldBackByTheStoredTime() throws {
+        let w = try World()
+        defer { w.cleanup() }
+        let daily = try w.routine(#"{"every":"1d","command":["true"]}"#)
+        let s1 = w.scheduler([daily])
+        s1.prepare()
+        s1.tick()
+        s1.waitIdle()
+        #expect(s1.nextDue("r") == Int64(1_767_225_600_000 + 86_400_000))
+        let often = try w.routine(#"{"every":"5m","command":["true"]}"#)
+        let s2 = w.scheduler([often])
+        s2.prepare()
+        #expect(s2.nextDue("r") == Int64(1_767_225_600_000 + 300_000))
+        #expect(try w.store.load("r").nextDue == Int64(1_767_225_600_000 + 300_000))
+    }
+
     @Test func rebootRunsOncePerBoot() throws {
         let w = try World()
         defer { w.cleanup() }
@@ -320,6 +338,17 @@ struct SchedulerTests {
         #expect(try w.store.load("r").runs.map(\.outcome) == ["interrupted"])
         // A run by a live scheduler (this process) is left alone.
         try w.store.update("r") { $0.runs = [RunEntryFixture.running(pid: getpid())] }
+        w.scheduler([r], pid: 1).prepare()
+        #expect(try w.store.load("r").runs.map(\.outcome) == ["running"])
+        // The same pid with another start time is a later process that reused the pid.
+        var reused = RunEntryFixture.running(pid: getpid())
+        reused.schedulerStart = try #require(processStartTicks(getpid())) + 1
+        try w.store.update("r") { $0.runs = [reused] }
+        w.scheduler([r], pid: 1).prepare()
+        #expect(try w.store.load("r").runs.map(\.outcome) == ["interrupted"])
+        var same = RunEntryFixture.running(pid: getpid())
+        same.schedulerStart = processStartTicks(getpid())
+        try w.store.update("r") { $0.runs = [same] }
         w.scheduler([r], pid: 1).prepare()
         #expect(try w.store.load("r").runs.map(\.outcome) == ["running"])
     }
