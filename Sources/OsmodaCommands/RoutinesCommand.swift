@@ -243,7 +243,8 @@ func writeDefinition(_ f: RoutineFile, to path: String, dir: String) throws(Tool
         var out: [UInt8] = []
         JSONWriter.write(try ValueEncoder.encode(f), into: &out)
         out.append(0x0A)
-        try Sys.writeFileAtomically(path, out, mode: 0o644)
+        // A definition with env may hold secrets: then only its owner may read it.
+        try Sys.writeFileAtomically(path, out, mode: f.env?.isEmpty == false ? 0o600 : 0o644)
     } catch let e as SystemError {
         throw ToolFailure("cannot write \(path): \(e.description)", status: .ioError)
     } catch {

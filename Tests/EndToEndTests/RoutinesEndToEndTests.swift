@@ -139,6 +139,12 @@ struct RoutinesEndToEndTests {
         let bad = try ToolRunner.run("osmoda-routines", ["add", "worse", "--cron", "0 0 32 * *"] + e.dirArgs + ["--", "true"])
         #expect(bad.status == 65)
         #expect(bad.stderrText.contains("field 3 (day of month): 32 is out of range 1-31"))
+        // A definition with env may carry secrets: owner-only; one without stays 0644.
+        let secret = try ToolRunner.run("osmoda-routines", ["add", "secret", "--every", "1h", "--env", "TOKEN=x"] + e.dirArgs + ["--", "true"])
+        #expect(secret.status == 0, "\(secret.stderrText)")
+        let mode = { (f: String) in (try? FileManager.default.attributesOfItem(atPath: e.defs + "/" + f)[.posixPermissions] as? Int) ?? -1 }
+        #expect(mode("secret.json") == 0o600)
+        #expect(mode("hello.json") == 0o644)
         let again = try ToolRunner.run("osmoda-routines", ["add", "hello", "--every", "1m"] + e.dirArgs + ["--", "true"])
         #expect(again.status == 64)
         let run = try ToolRunner.run("osmoda-routines", ["run", "hello", "--ledger", "off"] + e.dirArgs)
