@@ -19,6 +19,17 @@ struct RoutinesEndToEndTests {
             try json.write(toFile: defs + "/" + name, atomically: true, encoding: .utf8)
         }
         var dirArgs: [String] { ["--dir", defs, "--state", state] }
+        /// `osmoda-routines serve` on these directories, its output thrown away.
+        func startServe() throws -> Process {
+            let p = Process()
+            p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmoda-routines")
+            p.arguments = ["serve", "--ledger", "off"] + dirArgs
+            p.environment = ToolRunner.cleanEnvironment()
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
         func stateJSON(_ name: String) -> [String: Any]? {
             guard let d = FileManager.default.contents(atPath: state + "/\(name).state.json") else { return nil }
             return (try? JSONSerialization.jsonObject(with: d)) as? [String: Any]
@@ -46,13 +57,7 @@ struct RoutinesEndToEndTests {
         let e = try Env()
         defer { ToolRunner.removeTemporaryDirectory(e.root) }
         try e.define("slow.json", #"{"every":"1h","command":["sleep","30"]}"#)
-        let p = Process()
-        p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmoda-routines")
-        p.arguments = ["serve", "--ledger", "off"] + e.dirArgs
-        p.environment = ToolRunner.cleanEnvironment()
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try e.startServe()
         // The run is on disk, with its child, before we kill the scheduler.
         #expect(Self.wait(15) { e.runs("slow").last?["child_pid"] != nil })
         kill(p.processIdentifier, SIGKILL)
@@ -177,13 +182,7 @@ extension RoutinesEndToEndTests {
         let e = try Env()
         defer { ToolRunner.removeTemporaryDirectory(e.root) }
         try e.define("slow.json", #"{"every":"1h","command":["sh","-c","sleep 30 & wait"]}"#)
-        let p = Process()
-        p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmoda-routines")
-        p.arguments = ["serve", "--ledger", "off"] + e.dirArgs
-        p.environment = ToolRunner.cleanEnvironment()
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try e.startServe()
         #expect(Self.wait(15) { e.runs("slow").last?["child_pid"] != nil })
         let child = (e.runs("slow").last?["child_pid"] as? Int).map(Int32.init) ?? 0
         kill(p.processIdentifier, SIGTERM)
