@@ -59,6 +59,8 @@ public final class Scheduler: @unchecked Sendable {
     var rng: UInt64
     var seq = 0
     var stopRequested = false
+    /// `stop(terminateRuns: true)`: queued runs are dropped rather than started.
+    var terminating = false
     /// The process groups of the runs going now, by run id.
     var children: [String: Int32] = [:]
 
@@ -343,9 +345,15 @@ public final class Scheduler: @unchecked Sendable {
         emit(RoutineRunRecord(name: r.name, entry: finished))
         monitor.withLock {
             running[r.name, default: 1] -= 1
-            if queued[r.name, default: 0] > 0 && running[r.name, default: 0] == 0 && !stopRequested {
-                queued[r.name, default: 0] -= 1
-                fire(r, trigger: "queued", scheduledFor: nil, change: { _ in })
+            // A queued run starts even after a plain stop (the end of --events input), so
+            // that `waitIdle` ends with nothing left queued; a terminating stop drops it.
+            if queued[r.name, default: 0] > 0 && running[r.name, default: 0] == 0 {
+                if terminating {
+                    queued[r.name] = 0
+                } else {
+                    queued[r.name, default: 0] -= 1
+                    fire(r, trigger: "queued", scheduledFor: nil, change: { _ in })
+                }
             }
             monitor.broadcast()
         }
@@ -380,13 +388,14 @@ public final class Scheduler: @unchecked Sendable {
         waitIdle()
     }
 
-    /// Ends `serve()` after the runs in flight; with `terminateRuns`, their process
+    /// Ends `serve()` after the runs in flight and those queued behind them; with `terminateRuns`, their process
     /// groups get SIGTERM and such runs end as `interrupted` (a child that ignores it
     /// is left to its timeout). Queued runs are dropped.
     public func stop(terminateRuns: Bool = false) {
         monitor.withLock {
             stopRequested = true
             if terminateRuns {
+                terminating = true
                 for k in queued.keys { queued[k] = 0 }
                 for pid in children.values { try? Processes.signalGroup(pid, sigterm) }
             }

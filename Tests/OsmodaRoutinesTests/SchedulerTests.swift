@@ -148,6 +148,41 @@ struct SchedulerTests {
         #expect(try w.store.load("r").runs.count == 2)
     }
 
+    /// A plain stop (the end of `serve --events` input) with a run queued: the queued
+    /// run still happens and `waitIdle` returns (it used to wait for ever).
+    @Test func stopWithARunQueuedStillEnds() throws {
+        let w = try World()
+        defer { w.cleanup() }
+        let release = w.dir.path + "/release"
+        let script = "i=0; while [ ! -e \(release) ] && [ $i -lt 2000 ]; do sleep 0.01; i=$((i+1)); done"
+        let r = try w.routine(#"{"every":"1h","overlap":"queue","command":["sh","-c","\#(script)"]}"#)
+        let s = w.scheduler([r])
+        #expect(s.runNow("r"))
+        #expect(s.runNow("r"))
+        s.stop()
+        #expect(FileManager.default.createFile(atPath: release, contents: nil))
+        let idle = DispatchSemaphore(value: 0)
+        Thread { s.waitIdle(); idle.signal() }.start()
+        #expect(idle.wait(timeout: .now() + 30) == .success, "waitIdle did not return")
+        #expect(w.records.finished.map(\.trigger) == ["manual", "queued"])
+    }
+
+    /// A terminating stop drops what is queued, and still ends.
+    @Test func terminatingStopDropsQueuedRuns() throws {
+        let w = try World()
+        defer { w.cleanup() }
+        let r = try w.routine(#"{"every":"1h","overlap":"queue","command":["sleep","30"]}"#)
+        let s = w.scheduler([r])
+        #expect(s.runNow("r"))
+        #expect(s.runNow("r"))
+        #expect(waitFor(20) { (try? w.store.load("r").runs.first?.childPid) ?? nil != nil })
+        s.stop(terminateRuns: true)
+        let idle = DispatchSemaphore(value: 0)
+        Thread { s.waitIdle(); idle.signal() }.start()
+        #expect(idle.wait(timeout: .now() + 30) == .success, "waitIdle did not return")
+        #expect(w.records.finished.map(\.outcome) == ["interrupted"])
+    }
+
     @Test func missedCronTimesRunOnce() throws {
         let w = try World()
         defer { w.cleanup() }
