@@ -35,8 +35,8 @@ public struct RoutinesCommand: ParsableCommand {
             a repeated hour.
 
             State (--state, default routines/ in the state directory) keeps per routine the \
-            last scheduled time, the next due time and the last 100 runs, each file replaced \
-            atomically. A run is written as running before its child starts and completed \
+            last scheduled time, the next due time and the last 100 runs (with at most the \
+            last 4096 bytes of each output tail), each file replaced atomically. A run is written as running before its child starts and completed \
             when it ends; a run left running by a scheduler that died (kill -9, a crash, a \
             reboot) is marked interrupted when a scheduler next starts, and emitted as a \
             routine.run record. The child of such a run is not killed: it runs in its own \
@@ -243,7 +243,8 @@ func writeDefinition(_ f: RoutineFile, to path: String, dir: String) throws(Tool
         var out: [UInt8] = []
         JSONWriter.write(try ValueEncoder.encode(f), into: &out)
         out.append(0x0A)
-        try Sys.writeFileAtomically(path, out, mode: 0o644)
+        // A definition with env may hold secrets: then only its owner may read it.
+        try Sys.writeFileAtomically(path, out, mode: f.env?.isEmpty == false ? 0o600 : 0o644)
     } catch let e as SystemError {
         throw ToolFailure("cannot write \(path): \(e.description)", status: .ioError)
     } catch {
@@ -350,7 +351,9 @@ struct RoutinesRun: ParsableCommand {
 }
 
 struct RoutinesHistory: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "history", abstract: "Print past runs as routine.run records, oldest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "Print past runs as routine.run records, oldest first.",
+        discussion: "A NAME that is not a valid routine name is a usage error (status 64); one with neither a definition nor a history is reported with status 66. A routine that has not run yet prints nothing.")
     @Argument(help: ArgumentHelp("Only this routine.", valueName: "name")) var name: String?
     @Option(name: .short, help: ArgumentHelp("At most this many runs per routine (the latest).", valueName: "n")) var n: Int = 100
     @OptionGroup var paths: RoutinesPaths
@@ -359,10 +362,18 @@ struct RoutinesHistory: ParsableCommand {
 
     func run() throws {
         try runTool("osmoda-routines") { d in
-            let (_, stateDir) = try paths.resolve(mode)
+            let (dir, stateDir) = try paths.resolve(mode)
             let store = try openStore(stateDir)
             var names: [String]
-            if let name { names = [name] } else {
+            if let name {
+                guard RoutineDefinition.isValidName(name) else {
+                    throw ToolFailure("'\(name)' is not a valid routine name (1-64 of letters, digits, '.', '_', '-')", status: .usage)
+                }
+                guard FileStatus.exists(stateDir + "/" + name + ".state.json") || DefinitionDirectory(path: dir).file(for: name) != nil else {
+                    throw ToolFailure("no routine named '\(name)': no definition in \(dir) and no history in \(stateDir)", status: .noInput)
+                }
+                names = [name]
+            } else {
                 names = ((try? Sys.listDirectory(stateDir)) ?? []).filter { $0.hasSuffix(".state.json") }.map { String($0.dropLast(11)) }
             }
             names = names.filter(RoutineDefinition.isValidName)

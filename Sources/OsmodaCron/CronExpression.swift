@@ -90,8 +90,31 @@ public struct CronExpression: Sendable, Equatable {
     public let dayOfWeekStar: Bool
     public let hourStar: Bool
 
-    /// Parses an expression; the error names the field and the column.
+    /// Parses an expression; the error names the field and the column (in characters,
+    /// so that the caret lines up under non-ASCII text too).
     public init(_ source: String) throws(CronError) {
+        do { try self.init(parsing: source) } catch {
+            throw CronError(error.message, column: Self.characterColumn(byteColumn: error.column, in: source))
+        }
+    }
+
+    /// The 1-based character column of a 1-based UTF-8 byte column.
+    static func characterColumn(byteColumn: Int, in source: String) -> Int {
+        let offset = max(0, byteColumn - 1)
+        let utf8 = source.utf8
+        guard offset < utf8.count else { return source.count + (offset - utf8.count) + 1 }
+        let index = utf8.index(utf8.startIndex, offsetBy: offset)
+        return source.distance(from: source.startIndex, to: index) + 1
+    }
+
+    /// The character that starts at byte `i` of `text`, for messages (never a lone byte).
+    static func character(at i: Int, in text: [UInt8]) -> String {
+        var end = i + 1
+        while end < text.count && text[end] & 0xC0 == 0x80 { end += 1 }
+        return String(decoding: text[i..<end], as: UTF8.self)
+    }
+
+    private init(parsing source: String) throws(CronError) {
         self.source = source
         let trimmed = source.drop(while: { $0 == " " || $0 == "\t" })
         let lead = source.utf8.count - trimmed.utf8.count
@@ -202,7 +225,7 @@ public struct CronExpression: Sendable, Equatable {
                 }
                 while i < text.count, (text[i] | 0x20) >= 0x61 && (text[i] | 0x20) <= 0x7A { i += 1 }
                 guard i > s else {
-                    let what = i < text.count ? "'\(String(decoding: text[i..<(i + 1)], as: UTF8.self))'" : "the end"
+                    let what = i < text.count ? "'\(Self.character(at: i, in: text))'" : "the end"
                     throw fail("expected a number\(field.names.isEmpty ? "" : " or a name") at \(what)", s)
                 }
                 let word = String(decoding: text[s..<i], as: UTF8.self).uppercased()
@@ -259,7 +282,7 @@ public struct CronExpression: Sendable, Equatable {
             items.append(item)
             if i == text.count { break }
             guard text[i] == UInt8(ascii: ",") else {
-                throw fail("unexpected '\(String(decoding: text[i..<(i + 1)], as: UTF8.self))'", i)
+                throw fail("unexpected '\(Self.character(at: i, in: text))'", i)
             }
             i += 1
             guard i < text.count, text[i] != UInt8(ascii: ",") else { throw fail("empty item in a list", i) }

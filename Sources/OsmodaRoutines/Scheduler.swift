@@ -37,6 +37,8 @@ public final class Scheduler: @unchecked Sendable {
         public var seed: UInt64?
         public var bootID: String = currentBootID()
         public var pid: Int32 = Sys.processID()
+        /// This process's start time, kept with its runs (see `processStartTicks`).
+        public var startTicks: UInt64? = processStartTicks(Sys.processID())
         /// The longest `serve` sleeps before looking at the clock again (wall-clock changes).
         public var maxSleepMs: Int64 = 900_000
         public init() {}
@@ -57,6 +59,8 @@ public final class Scheduler: @unchecked Sendable {
     var rng: UInt64
     var seq = 0
     var stopRequested = false
+    /// `stop(terminateRuns: true)`: queued runs are dropped rather than started.
+    var terminating = false
     /// The process groups of the runs going now, by run id.
     var children: [String: Int32] = [:]
 
@@ -85,13 +89,31 @@ public final class Scheduler: @unchecked Sendable {
         return e.next(after: s, in: z).map { $0 * 1000 }
     }
 
+    /// The latest fire time in `(after, upTo]`, or `nil` when there is none. Looks back
+    /// over growing windows from `upTo`, so that years of downtime of an every-minute
+    /// routine cost a few dozen steps, not one per missed time.
+    static func latestCronTime(_ e: CronExpression, _ z: ZoneInfo, after: Int64, upTo now: Int64) -> Int64? {
+        let day: Int64 = 86_400_000
+        for window in [3_600_000, day, 32 * day, 367 * day, 5 * 367 * day, Int64.max] as [Int64] {
+            let start = window >= now - after ? after : now - window
+            var latest: Int64?
+            var t = start
+            while let n = cronNext(e, z, after: t), n <= now {
+                latest = n
+                t = n
+            }
+            if latest != nil || start == after { return latest }
+        }
+        return nil
+    }
+
     /// Marks interrupted runs and works out when each enabled routine is next due.
     public func prepare() {
         let now = clock.nowMs()
         monitor.withLock {
             for r in routines where r.enabled {
                 do {
-                    for run in try store.markInterrupted(r.name, bootID: options.bootID, isAlive: { Processes.exists($0) && $0 != options.pid }) {
+                    for run in try store.markInterrupted(r.name, bootID: options.bootID, isAlive: schedulerAlive) {
                         emit(RoutineRunRecord(name: r.name, entry: run))
                     }
                     let s = try store.load(r.name)
@@ -103,8 +125,14 @@ public final class Scheduler: @unchecked Sendable {
                             let d = due[r.name]
                             try store.update(r.name) { $0.lastDue = last; $0.nextDue = d }
                         }
-                    case .interval(_, let jitter):
-                        if let n = s.nextDue { due[r.name] = n } else {
+                    case .interval(let every, let jitter):
+                        // A stored time from a longer interval (the definition was edited)
+                        // comes no later than one new interval after the last run.
+                        if let n = s.nextDue, let last = s.lastDue, n > last + every + jitter {
+                            let d = last + every + random(below: jitter)
+                            due[r.name] = d
+                            try store.update(r.name) { $0.nextDue = d }
+                        } else if let n = s.nextDue { due[r.name] = n } else {
                             let d = now + random(below: jitter)
                             due[r.name] = d
                             try store.update(r.name) { $0.nextDue = d }
@@ -141,14 +169,10 @@ public final class Scheduler: @unchecked Sendable {
             guard let d = due[r.name], d <= now else { continue }
             switch r.trigger {
             case .cron(let e, let z):
-                var last = d
-                var missed = now - d > options.graceMs
-                var count = 0
-                while count < 1_000_000, let n = Self.cronNext(e, z, after: last), n <= now {
-                    last = n
-                    missed = true
-                    count += 1
-                }
+                // The latest time due, found without walking every missed one.
+                let latest = Self.latestCronTime(e, z, after: d, upTo: now)
+                let last = latest ?? d
+                let missed = latest != nil || now - d > options.graceMs
                 let nextAfter = Self.cronNext(e, z, after: last)
                 due[r.name] = nextAfter
                 let lastDue = last
@@ -207,12 +231,19 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
+    /// Whether the scheduler process that started a run is still there: another process,
+    /// with that pid, and (when the run kept it) the same start time, so that a pid reused
+    /// since does not keep a dead scheduler's run "running" for ever.
+    func schedulerAlive(_ e: RunEntry) -> Bool {
+        guard e.schedulerPid != options.pid, Processes.exists(e.schedulerPid) else { return false }
+        guard let start = e.schedulerStart else { return true }
+        return processStartTicks(e.schedulerPid) == start
+    }
+
     /// A run of `name` by another live scheduler process, if the state shows one.
     func runningElsewhere(_ name: String) -> RunEntry? {
         guard let s = try? store.load(name) else { return nil }
-        return s.runs.last(where: {
-            $0.outcome == "running" && $0.schedulerPid != options.pid && $0.bootID == options.bootID && Processes.exists($0.schedulerPid)
-        })
+        return s.runs.last(where: { $0.outcome == "running" && $0.bootID == options.bootID && schedulerAlive($0) })
     }
 
     /// Applies the overlap policy and starts a run. Called with the lock held.
@@ -233,7 +264,8 @@ public final class Scheduler: @unchecked Sendable {
                 let why = elsewhere.map { "the run \($0.id) of scheduler pid \($0.schedulerPid) is still going" }
                     ?? (r.overlap == .queue ? "the previous run is still going and \(RoutineDefinition.queueLimit) runs are queued" : "the previous run is still going (overlap: skip)")
                 let entry = RunEntry(id: "\(r.name)-\(now)-\(options.pid)-\(seq)", trigger: trigger, scheduledFor: scheduledFor, started: now,
-                                     ended: now, outcome: "skipped", durationMs: 0, detail: why, schedulerPid: options.pid, bootID: options.bootID)
+                                     ended: now, outcome: "skipped", durationMs: 0, detail: why, schedulerPid: options.pid, bootID: options.bootID,
+                                     schedulerStart: options.startTicks)
                 save(r.name) { change(&$0); $0.runs.append(entry) }
                 emit(RoutineRunRecord(name: r.name, entry: entry))
                 return
@@ -241,7 +273,8 @@ public final class Scheduler: @unchecked Sendable {
         }
         seq += 1
         let entry = RunEntry(id: "\(r.name)-\(now)-\(options.pid)-\(seq)", trigger: trigger, scheduledFor: scheduledFor, started: now,
-                             outcome: "running", schedulerPid: options.pid, bootID: options.bootID)
+                             outcome: "running", schedulerPid: options.pid, bootID: options.bootID,
+                             schedulerStart: options.startTicks)
         // The started run is on disk before the child exists.
         do { try store.update(r.name) { change(&$0); $0.runs.append(entry) } } catch {
             warn("\(r.name): cannot save state, not running: \(error)")
@@ -312,9 +345,15 @@ public final class Scheduler: @unchecked Sendable {
         emit(RoutineRunRecord(name: r.name, entry: finished))
         monitor.withLock {
             running[r.name, default: 1] -= 1
-            if queued[r.name, default: 0] > 0 && running[r.name, default: 0] == 0 && !stopRequested {
-                queued[r.name, default: 0] -= 1
-                fire(r, trigger: "queued", scheduledFor: nil, change: { _ in })
+            // A queued run starts even after a plain stop (the end of --events input), so
+            // that `waitIdle` ends with nothing left queued; a terminating stop drops it.
+            if queued[r.name, default: 0] > 0 && running[r.name, default: 0] == 0 {
+                if terminating {
+                    queued[r.name] = 0
+                } else {
+                    queued[r.name, default: 0] -= 1
+                    fire(r, trigger: "queued", scheduledFor: nil, change: { _ in })
+                }
             }
             monitor.broadcast()
         }
@@ -349,13 +388,14 @@ public final class Scheduler: @unchecked Sendable {
         waitIdle()
     }
 
-    /// Ends `serve()` after the runs in flight; with `terminateRuns`, their process
+    /// Ends `serve()` after the runs in flight and those queued behind them; with `terminateRuns`, their process
     /// groups get SIGTERM and such runs end as `interrupted` (a child that ignores it
     /// is left to its timeout). Queued runs are dropped.
     public func stop(terminateRuns: Bool = false) {
         monitor.withLock {
             stopRequested = true
             if terminateRuns {
+                terminating = true
                 for k in queued.keys { queued[k] = 0 }
                 for pid in children.values { try? Processes.signalGroup(pid, sigterm) }
             }

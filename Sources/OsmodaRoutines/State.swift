@@ -25,11 +25,15 @@ public struct RunEntry: Codable, Sendable, Equatable {
     public var bootID: String
     /// The child's process id (its process group id).
     public var childPid: Int32?
+    /// The scheduler's start time (`processStartTicks`), so that a later process that
+    /// got the same pid is not taken for it.
+    public var schedulerStart: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case id, trigger, scheduledFor = "scheduled_for_ms", started = "started_ms", ended = "ended_ms", outcome
         case exitStatus = "exit_status", signal, durationMs = "duration_ms", stdoutTail = "stdout_tail"
         case stderrTail = "stderr_tail", detail, schedulerPid = "scheduler_pid", bootID = "boot_id", childPid = "child_pid"
+        case schedulerStart = "scheduler_start_ticks"
     }
 }
 
@@ -60,6 +64,10 @@ public struct RoutineState: Codable, Sendable, Equatable {
 /// (`Sys.writeFileAtomically`) on every change.
 public final class StateStore: @unchecked Sendable {
     public static let historyLimit = 100
+    /// The most of each output tail a history entry keeps (the routine.run record carries
+    /// up to `output_limit_bytes`): with 100 runs the file stays under about a megabyte,
+    /// however large the limit, and rewriting it on every run stays cheap.
+    public static let historyTailLimit = 4096
     public let directory: String
     /// Guards the files against the scheduler's own threads (one writer per routine at a time).
     let monitor = ConditionMonitor()
@@ -87,11 +95,24 @@ public final class StateStore: @unchecked Sendable {
     public func save(_ s: RoutineState) throws(SystemError) {
         var s = s
         if s.runs.count > Self.historyLimit { s.runs.removeFirst(s.runs.count - Self.historyLimit) }
+        for k in s.runs.indices {
+            s.runs[k].stdoutTail = s.runs[k].stdoutTail.map { Self.tail($0, Self.historyTailLimit) }
+            s.runs[k].stderrTail = s.runs[k].stderrTail.map { Self.tail($0, Self.historyTailLimit) }
+        }
         let value = (try? ValueEncoder.encode(s)) ?? .null
         var out: [UInt8] = []
         JSONWriter.write(value, into: &out)
         out.append(0x0A)
         try Sys.writeFileAtomically(path(s.name), out, mode: 0o600)
+    }
+
+    /// The last `limit` bytes of `text` or fewer, starting on a whole character.
+    static func tail(_ text: String, _ limit: Int) -> String {
+        let u = text.utf8
+        guard u.count > limit else { return text }
+        var start = u.index(u.endIndex, offsetBy: -limit)
+        while start < u.endIndex && u[start] & 0xC0 == 0x80 { start = u.index(after: start) }
+        return String(decoding: u[start...], as: UTF8.self)
     }
 
     /// Loads, changes and saves one routine's state under the store's lock.
@@ -107,14 +128,14 @@ public final class StateStore: @unchecked Sendable {
 
     /// Marks as `interrupted` the runs left `running` by a scheduler that is gone (another
     /// boot, or a process that no longer exists). Returns the runs it marked.
-    public func markInterrupted(_ name: String, bootID: String, isAlive: (Int32) -> Bool) throws -> [RunEntry] {
+    public func markInterrupted(_ name: String, bootID: String, isAlive: (RunEntry) -> Bool) throws -> [RunEntry] {
         var marked: [RunEntry] = []
         let s = try load(name)
         guard s.runs.contains(where: { $0.outcome == "running" }) else { return [] }
         try update(name) { s in
             for k in s.runs.indices where s.runs[k].outcome == "running" {
                 let r = s.runs[k]
-                if r.bootID != bootID || !isAlive(r.schedulerPid) {
+                if r.bootID != bootID || !isAlive(r) {
                     s.runs[k].outcome = "interrupted"
                     s.runs[k].detail = "the scheduler (pid \(r.schedulerPid)) ended during the run; its end and exit status are unknown"
                     marked.append(s.runs[k])
@@ -137,4 +158,14 @@ public func currentBootID(procRoot: String = "/proc") -> String {
         }
     }
     return "unknown"
+}
+
+/// A process's start time in clock ticks after boot (field 22 of `/proc/PID/stat`), or
+/// `nil` when it cannot be read. With the pid it names one process for the whole boot.
+public func processStartTicks(_ pid: Int32, procRoot: String = "/proc") -> UInt64? {
+    guard let stat = Sys.readText("\(procRoot)/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+    // After the command's closing parenthesis: field 3 (state) onwards.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 19 else { return nil }
+    return UInt64(fields[19])
 }

@@ -134,6 +134,8 @@ public enum TOMLSubset {
                     skipSpace()
                     guard !atEnd else { throw fail("unterminated array") }
                     if b[i] == UInt8(ascii: "]") { i += 1; break }
+                    // No nesting: it is not needed, and `[[[[…` must not recurse a million deep.
+                    if b[i] == UInt8(ascii: "[") { throw fail("nested arrays are not supported") }
                     items.append(try value())
                     skipSpace()
                     guard !atEnd else { throw fail("unterminated array") }

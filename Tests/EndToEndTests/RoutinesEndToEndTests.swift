@@ -19,6 +19,17 @@ struct RoutinesEndToEndTests {
             try json.write(toFile: defs + "/" + name, atomically: true, encoding: .utf8)
         }
         var dirArgs: [String] { ["--dir", defs, "--state", state] }
+        /// `osmoda-routines serve` on these directories, its output thrown away.
+        func startServe() throws -> Process {
+            let p = Process()
+            p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmoda-routines")
+            p.arguments = ["serve", "--ledger", "off"] + dirArgs
+            p.environment = ToolRunner.cleanEnvironment()
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
         func stateJSON(_ name: String) -> [String: Any]? {
             guard let d = FileManager.default.contents(atPath: state + "/\(name).state.json") else { return nil }
             return (try? JSONSerialization.jsonObject(with: d)) as? [String: Any]
@@ -46,13 +57,7 @@ struct RoutinesEndToEndTests {
         let e = try Env()
         defer { ToolRunner.removeTemporaryDirectory(e.root) }
         try e.define("slow.json", #"{"every":"1h","command":["sleep","30"]}"#)
-        let p = Process()
-        p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmoda-routines")
-        p.arguments = ["serve", "--ledger", "off"] + e.dirArgs
-        p.environment = ToolRunner.cleanEnvironment()
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try e.startServe()
         // The run is on disk, with its child, before we kill the scheduler.
         #expect(Self.wait(15) { e.runs("slow").last?["child_pid"] != nil })
         kill(p.processIdentifier, SIGKILL)
@@ -139,6 +144,12 @@ struct RoutinesEndToEndTests {
         let bad = try ToolRunner.run("osmoda-routines", ["add", "worse", "--cron", "0 0 32 * *"] + e.dirArgs + ["--", "true"])
         #expect(bad.status == 65)
         #expect(bad.stderrText.contains("field 3 (day of month): 32 is out of range 1-31"))
+        // A definition with env may carry secrets: owner-only; one without stays 0644.
+        let secret = try ToolRunner.run("osmoda-routines", ["add", "secret", "--every", "1h", "--env", "TOKEN=x"] + e.dirArgs + ["--", "true"])
+        #expect(secret.status == 0, "\(secret.stderrText)")
+        let mode = { (f: String) in (try? FileManager.default.attributesOfItem(atPath: e.defs + "/" + f)[.posixPermissions] as? Int) ?? -1 }
+        #expect(mode("secret.json") == 0o600)
+        #expect(mode("hello.json") == 0o644)
         let again = try ToolRunner.run("osmoda-routines", ["add", "hello", "--every", "1m"] + e.dirArgs + ["--", "true"])
         #expect(again.status == 64)
         let run = try ToolRunner.run("osmoda-routines", ["run", "hello", "--ledger", "off"] + e.dirArgs)
@@ -150,7 +161,18 @@ struct RoutinesEndToEndTests {
         // Enabled again, it counts from now: no catch-up for the disabled time.
         #expect(try ToolRunner.run("osmoda-routines", ["enable", "hello"] + e.dirArgs).status == 0)
         #expect(e.stateJSON("hello")?["last_due_ms"] != nil)
+        // history: a name that cannot be a routine's is a usage error; an unknown one, 66.
+        let badName = try ToolRunner.run("osmoda-routines", ["history", "../x"] + e.dirArgs)
+        #expect(badName.status == 64)
+        #expect(badName.stderrText.contains("'../x' is not a valid routine name"))
+        let unknown = try ToolRunner.run("osmoda-routines", ["history", "nosuch"] + e.dirArgs)
+        #expect(unknown.status == 66)
+        #expect(unknown.stderrText.contains("no routine named 'nosuch'"))
+        #expect(unknown.stdoutText.isEmpty)
+        #expect(try ToolRunner.run("osmoda-routines", ["history", "hello"] + e.dirArgs).status == 0)
         #expect(try ToolRunner.run("osmoda-routines", ["remove", "hello"] + e.dirArgs).status == 0)
+        // Removed, its history stays and can still be read.
+        #expect(try ToolRunner.run("osmoda-routines", ["history", "hello"] + e.dirArgs).status == 0)
         #expect(try ToolRunner.run("osmoda-routines", ["remove", "hello"] + e.dirArgs).status == 66)
     }
 }
@@ -160,13 +182,7 @@ extension RoutinesEndToEndTests {
         let e = try Env()
         defer { ToolRunner.removeTemporaryDirectory(e.root) }
         try e.define("slow.json", #"{"every":"1h","command":["sh","-c","sleep 30 & wait"]}"#)
-        let p = Process()
-        p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmoda-routines")
-        p.arguments = ["serve", "--ledger", "off"] + e.dirArgs
-        p.environment = ToolRunner.cleanEnvironment()
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try e.startServe()
         #expect(Self.wait(15) { e.runs("slow").last?["child_pid"] != nil })
         let child = (e.runs("slow").last?["child_pid"] as? Int).map(Int32.init) ?? 0
         kill(p.processIdentifier, SIGTERM)

@@ -95,4 +95,22 @@ struct CronParserTests {
         #expect(error("0 0 30 2 MON") == nil, "the day of week rescues it")
         #expect(CronError("x", column: 5).caret(in: "0 0 32 * *") == "  0 0 32 * *\n      ^")
     }
+
+    /// Columns count characters, not bytes: the caret stands under the culprit after
+    /// non-ASCII text, and a stray non-ASCII character is quoted whole.
+    @Test func columnsCountCharacters() throws {
+        let e1 = try #require(error("0 0 * * 1Ö"))
+        #expect(e1.message == "field 5 (day of week): unexpected 'Ö'")
+        #expect(e1.column == 10)
+        #expect(e1.caret(in: "0 0 * * 1Ö") == "  0 0 * * 1Ö\n           ^")
+        // After a two-byte character, byte columns would be one too far right.
+        let e2 = try #require(error("0 0 * * Ö 1"))
+        #expect(e2.message == "expected 5 fields (minute hour day-of-month month day-of-week), found 6")
+        #expect(e2.column == 11)
+        #expect(e2.caret(in: "0 0 * * Ö 1") == "  0 0 * * Ö 1\n            ^")
+        #expect(try #require(error("0 0 * é")).column == 8)
+        let e3 = try #require(error("0 0 * * é"))
+        #expect(e3.message == "field 5 (day of week): expected a number or a name at 'é'")
+        #expect(e3.column == 9)
+    }
 }

@@ -65,6 +65,11 @@ struct DefinitionTests {
         #expect(d.timeoutMs == 30_000 && d.outputLimit == 2048 && d.catchUp == false)
         #expect(d.trigger.kind == "cron")
         #expect(throws: TOMLSubset.Failure.self) { try TOMLSubset.parse("a = 1\na = 2\n") }
+        // A file of a million '[' is an error, not a stack overflow.
+        let deep = #expect(throws: TOMLSubset.Failure.self) {
+            try TOMLSubset.parse("command = " + String(repeating: "[", count: 1_000_000))
+        }
+        #expect(deep?.description == "line 1: nested arrays are not supported")
         #expect(throws: TOMLSubset.Failure.self) { try TOMLSubset.parse("[other]\n") }
         #expect(throws: TOMLSubset.Failure.self) { try TOMLSubset.parse("a.b = 1\n") }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import OsmodaCore
 import OsmodaCron
-import OsmodaRoutines
+@testable import OsmodaRoutines
 import OsmodaSystem
 import OsmodaTestSupport
 import Testing
@@ -78,7 +78,7 @@ struct SchedulerTests {
         let w = try World()
         defer { w.cleanup() }
         let pidFile = w.dir.path + "/grandchild.pid"
-        let r = try w.routine(#"{"every":"1h","timeout":"300ms","command":["sh","-c","sleep 30 & echo $! > \#(pidFile); wait"]}"#)
+        let r = try w.routine(#"{"every":"1h","timeout":"1s","command":["sh","-c","sleep 30 & echo $! > \#(pidFile); wait"]}"#)
         let s = w.scheduler([r])
         #expect(s.runNow("r"))
         s.waitIdle()
@@ -113,16 +113,24 @@ struct SchedulerTests {
         let w = try World()
         defer { w.cleanup() }
         let log = w.dir.path + "/log"
-        // Each run appends its start and end times (ms) to the log.
-        let script = "echo start $(date +%s%3N) >> \(log); sleep 0.4; echo end $(date +%s%3N) >> \(log)"
+        let release = w.dir.path + "/release"
+        // Each run logs its start, holds until the test creates `release` (at most 20 s),
+        // then logs its end: no run can end before the test has fired both, however slow
+        // the machine.
+        let script = "echo start >> \(log); i=0; while [ ! -e \(release) ] && [ $i -lt 2000 ]; do sleep 0.01; i=$((i+1)); done; echo end >> \(log)"
         let r = try w.routine(#"{"every":"1h","overlap":"\#(policy)","command":["sh","-c","\#(script)"]}"#)
         let s = w.scheduler([r])
         #expect(s.runNow("r"))
         #expect(s.runNow("r"))
+        if policy == "parallel" {
+            // Both are going at once: the second starts while the first is held.
+            #expect(waitFor(20) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count == 2 })
+        }
+        #expect(FileManager.default.createFile(atPath: release, contents: nil))
         s.waitIdle()
         let outcomes = w.records.finished.map(\.outcome)
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ") }
-        let events = lines.map { (String($0[0]), Int64($0[1]) ?? 0) }
+        let events = lines.map { (String($0[0]), 0) }
         switch policy {
         case "skip":
             #expect(outcomes.sorted() == ["ok", "skipped"])
@@ -138,6 +146,41 @@ struct SchedulerTests {
             #expect(events.map(\.0) == ["start", "start", "end", "end"])
         }
         #expect(try w.store.load("r").runs.count == 2)
+    }
+
+    /// A plain stop (the end of `serve --events` input) with a run queued: the queued
+    /// run still happens and `waitIdle` returns (it used to wait for ever).
+    @Test func stopWithARunQueuedStillEnds() throws {
+        let w = try World()
+        defer { w.cleanup() }
+        let release = w.dir.path + "/release"
+        let script = "i=0; while [ ! -e \(release) ] && [ $i -lt 2000 ]; do sleep 0.01; i=$((i+1)); done"
+        let r = try w.routine(#"{"every":"1h","overlap":"queue","command":["sh","-c","\#(script)"]}"#)
+        let s = w.scheduler([r])
+        #expect(s.runNow("r"))
+        #expect(s.runNow("r"))
+        s.stop()
+        #expect(FileManager.default.createFile(atPath: release, contents: nil))
+        let idle = DispatchSemaphore(value: 0)
+        Thread { s.waitIdle(); idle.signal() }.start()
+        #expect(idle.wait(timeout: .now() + 30) == .success, "waitIdle did not return")
+        #expect(w.records.finished.map(\.trigger) == ["manual", "queued"])
+    }
+
+    /// A terminating stop drops what is queued, and still ends.
+    @Test func terminatingStopDropsQueuedRuns() throws {
+        let w = try World()
+        defer { w.cleanup() }
+        let r = try w.routine(#"{"every":"1h","overlap":"queue","command":["sleep","30"]}"#)
+        let s = w.scheduler([r])
+        #expect(s.runNow("r"))
+        #expect(s.runNow("r"))
+        #expect(waitFor(20) { (try? w.store.load("r").runs.first?.childPid) ?? nil != nil })
+        s.stop(terminateRuns: true)
+        let idle = DispatchSemaphore(value: 0)
+        Thread { s.waitIdle(); idle.signal() }.start()
+        #expect(idle.wait(timeout: .now() + 30) == .success, "waitIdle did not return")
+        #expect(w.records.finished.map(\.outcome) == ["interrupted"])
     }
 
     @Test func missedCronTimesRunOnce() throws {
@@ -166,6 +209,62 @@ struct SchedulerTests {
         s.waitIdle()
         #expect(w.records.finished.map(\.trigger) == ["catch-up", "cron"])
         #expect(try w.store.load("r").lastDue == 1_767_312_000_000 + 300_000)
+    }
+
+    /// Three years down (1.5 million missed minutes): still one run, for the latest
+    /// time, and the next due time is in the future, not another catch-up.
+    @Test func yearsOfDowntimeStillCatchUpOnce() throws {
+        let w = try World()
+        defer { w.cleanup() }
+        let r = try w.routine(#"{"cron":"* * * * *","tz":"Europe/London","command":["true"]}"#)
+        w.scheduler([r]).prepare()
+        let now: Int64 = 1_861_920_030_000       // 2029-01-01T00:00:30Z
+        w.clock.set(now)
+        let s = w.scheduler([r])
+        s.prepare()
+        let started = Date()
+        s.tick()
+        s.waitIdle()
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(w.records.finished.map(\.trigger) == ["catch-up"])
+        #expect(w.records.finished.first?.scheduledFor == "2029-01-01T00:00:00.000Z")
+        #expect(s.nextDue("r") == now - 30_000 + 60_000)
+        s.tick()
+        s.waitIdle()
+        #expect(w.records.finished.count == 1)
+    }
+
+    /// The latest missed time is found the same way whatever the distance (windowed
+    /// search versus a walk over every time).
+    @Test func latestCronTimeAgreesWithAWalk() throws {
+        let zone = try ZoneInfo.load("America/New_York")
+        let start: Int64 = 1_772_323_200_000     // 2026-03-01T00:00:00Z
+        for expr in ["30 2 * * *", "*/7 * * * *", "0 0 29 2 *", "0 9 * * MON-FRI", "15 1 * 3,11 SUN"] {
+            let e = try CronExpression(expr)
+            for hours in [0, 1, 5, 30, 24 * 40, 24 * 400, 24 * 2000] as [Int64] {
+                let now = start + hours * 3_600_000 + 1_234
+                var walked: Int64?
+                var t = start
+                while let n = e.next(after: t / 1000, in: zone).map({ $0 * 1000 }), n <= now { walked = n; t = n }
+                #expect(Scheduler.latestCronTime(e, zone, after: start, upTo: now) == walked, "\(expr) +\(hours)h")
+            }
+        }
+    }
+
+    /// However large output_limit_bytes, the history keeps at most 4096 bytes of each
+    /// tail (cut on a character boundary); the record carries the whole tail.
+    @Test func historyTailsAreBounded() throws {
+        let w = try World()
+        defer { w.cleanup() }
+        let r = try w.routine(#"{"every":"1h","output_limit_bytes":100000,"command":["sh","-c","head -c 9999 /dev/zero | tr '\\0' x; printf 'é%.0s' $(seq 3000)"]}"#)
+        let s = w.scheduler([r])
+        #expect(s.runNow("r"))
+        s.waitIdle()
+        let done = try #require(w.records.finished.first)
+        #expect(done.stdoutTail?.utf8.count == 9999 + 6000)
+        let kept = try #require(try w.store.load("r").runs.first?.stdoutTail)
+        #expect(kept.utf8.count <= StateStore.historyTailLimit && kept.utf8.count >= StateStore.historyTailLimit - 1)
+        #expect(kept == String(repeating: "é", count: kept.utf8.count / 2))
     }
 
     @Test func catchUpFalseSkipsMissedTimes() throws {
@@ -205,6 +304,24 @@ struct SchedulerTests {
         #expect(dues[0] != dues[2])
         for d in dues { #expect(d >= 1_767_225_600_000 + 600_000 && d <= 1_767_225_600_000 + 60_000 + 660_000) }
         _ = w
+    }
+
+    /// An interval shortened in the definition takes effect at the next start, not
+    /// after the old, longer interval.
+    @Test func shortenedIntervalIsNotHeldBackByTheStoredTime() throws {
+        let w = try World()
+        defer { w.cleanup() }
+        let daily = try w.routine(#"{"every":"1d","command":["true"]}"#)
+        let s1 = w.scheduler([daily])
+        s1.prepare()
+        s1.tick()
+        s1.waitIdle()
+        #expect(s1.nextDue("r") == Int64(1_767_225_600_000 + 86_400_000))
+        let often = try w.routine(#"{"every":"5m","command":["true"]}"#)
+        let s2 = w.scheduler([often])
+        s2.prepare()
+        #expect(s2.nextDue("r") == Int64(1_767_225_600_000 + 300_000))
+        #expect(try w.store.load("r").nextDue == Int64(1_767_225_600_000 + 300_000))
     }
 
     @Test func rebootRunsOncePerBoot() throws {
@@ -256,6 +373,17 @@ struct SchedulerTests {
         #expect(try w.store.load("r").runs.map(\.outcome) == ["interrupted"])
         // A run by a live scheduler (this process) is left alone.
         try w.store.update("r") { $0.runs = [RunEntryFixture.running(pid: getpid())] }
+        w.scheduler([r], pid: 1).prepare()
+        #expect(try w.store.load("r").runs.map(\.outcome) == ["running"])
+        // The same pid with another start time is a later process that reused the pid.
+        var reused = RunEntryFixture.running(pid: getpid())
+        reused.schedulerStart = try #require(processStartTicks(getpid())) + 1
+        try w.store.update("r") { $0.runs = [reused] }
+        w.scheduler([r], pid: 1).prepare()
+        #expect(try w.store.load("r").runs.map(\.outcome) == ["interrupted"])
+        var same = RunEntryFixture.running(pid: getpid())
+        same.schedulerStart = processStartTicks(getpid())
+        try w.store.update("r") { $0.runs = [same] }
         w.scheduler([r], pid: 1).prepare()
         #expect(try w.store.load("r").runs.map(\.outcome) == ["running"])
     }
