@@ -24,7 +24,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let milli = Int(ms - secs * 1000)
         let days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
         let rem = Int(secs - days * 86400)
-        let (y, m, d) = Timestamp.civil(fromDays: days)
+        let (y, m, d) = Civil.date(fromDays: days)
         return (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60, milli)
     }
 
@@ -55,39 +55,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
     }
 
-    static func daysIn(month m: Int, year y: Int) -> Int {
-        switch m {
-        case 2: return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
-    }
-
-    /// A proleptic Gregorian date to days since 1970-01-01.
-    static func days(fromCivil y0: Int, _ m: Int, _ d: Int) -> Int64 {
-        let y = Int64(m <= 2 ? y0 - 1 : y0)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = Int64(m > 2 ? m - 3 : m + 9)
-        let doy = (153 * mp + 2) / 5 + Int64(d) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
     /// Parses RFC 3339 (`2026-11-24T20:27:03Z`, fractional seconds and offsets allowed).
     public init?(rfc3339 s: String) {
         let b = Array(s.utf8)
@@ -103,7 +70,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         guard b.count >= 20, let y = num(0, 4), b[4] == UInt8(ascii: "-"), let mo = num(5, 2), b[7] == UInt8(ascii: "-"),
               let d = num(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
               let h = num(11, 2), b[13] == UInt8(ascii: ":"), let mi = num(14, 2), b[16] == UInt8(ascii: ":"), let sec = num(17, 2),
-              (1...12).contains(mo), d >= 1, d <= Timestamp.daysIn(month: mo, year: y), h < 24, mi < 60, sec < 61
+              (1...12).contains(mo), d >= 1, d <= Civil.daysIn(month: mo, year: y), h < 24, mi < 60, sec < 61
         else { return nil }
         var i = 19
         var millis = 0
@@ -132,7 +99,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             return nil
         }
         guard i == b.count else { return nil }
-        let days = Timestamp.days(fromCivil: y, mo, d)
+        let days = Civil.days(year: y, month: mo, day: d)
         let secs = days * 86400 + Int64(h * 3600 + mi * 60 + sec) - Int64(offset)
         self.millisecondsSinceEpoch = secs * 1000 + Int64(millis)
     }

@@ -1,3 +1,4 @@
+import OsmodaCore
 /// Why a cron expression was refused: the field it is about and the 1-based column.
 public struct CronError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `field 3 (day of month): 32 is out of range 1-31`.

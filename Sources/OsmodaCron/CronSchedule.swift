@@ -1,3 +1,4 @@
+import OsmodaCore
 /// Next fire times of a cron expression in a time zone, with a written DST policy.
 ///
 /// Two kinds of expression behave differently across a daylight-saving change:

@@ -1,3 +1,4 @@
+import OsmodaCore
 /// A POSIX TZ string as found in a TZif footer (RFC 8536 §3.3, POSIX.1 `TZ`):
 /// `EST5EDT,M3.2.0,M11.1.0`, `<+1030>-10:30<+11>-11,M10.1.0,M4.1.0`.
 ///

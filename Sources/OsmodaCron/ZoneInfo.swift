@@ -1,3 +1,4 @@
+import OsmodaCore
 import OsmodaSystem
 
 /// Why a time zone could not be loaded.

@@ -1,3 +1,4 @@
+import OsmodaCore
 import OsmodaCron
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import OsmodaCore
 import OsmodaCron
 import OsmodaTestSupport
 import Testing
