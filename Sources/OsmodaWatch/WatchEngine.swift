@@ -43,6 +43,8 @@ public final class WatchEngine {
     public var dirty = false
     /// How often a healthy watcher with a rollback step re-learns its generation.
     public var relearnMs: Int64 = 600_000
+    /// How often a generation that could not be learnt is asked for again.
+    public var retryLearnMs: Int64 = 60_000
     /// Watchers that saw a passing record in this run (generations are learnt only then).
     var sawPass: [Bool]
 
@@ -75,6 +77,9 @@ public final class WatchEngine {
         self.unindexed = unindexed
         self.states = rules.watchers.map { w in
             var s = saved[w.name] ?? WatcherState()
+            // The generation in use may have changed while osmoda-watch was stopped:
+            // learn it again at the first passing record of this run.
+            s.learnedAt = nil
             if s.starts.count != w.ladder.count {
                 s.starts = (0..<w.ladder.count).map { $0 < s.starts.count ? s.starts[$0] : [] }
             }
@@ -120,16 +125,21 @@ public final class WatchEngine {
     public func feed(_ record: JSONObject, now: Int64) -> (matched: Bool, decisions: [Decision]) {
         var matched = false
         var out: [Decision] = []
-        var candidates = unindexed
-        if let indexKey, case .string(let v)? = record[indexKey], let more = indexed[v] {
-            candidates = unindexed.isEmpty ? more : (candidates + more).sorted()
-        }
-        for i in candidates {
+        for i in candidates(for: record) {
             guard rules.watchers[i].match.matches(record) else { continue }
             matched = true
             observe(i, failed: rules.watchers[i].failWhen.matches(record), now: now, into: &out)
         }
         return (matched, out)
+    }
+
+    /// The watchers whose `match` may take `record`, in rules order: the unindexed ones,
+    /// and those indexed under the record's value of the index key. Sound because a
+    /// watcher is indexed only under a string its `match` requires with `and`-joined
+    /// `==` (`Expression.requiredStringEqualities`): any other value makes it false.
+    func candidates(for record: JSONObject) -> [Int] {
+        guard let indexKey, case .string(let v)? = record[indexKey], let more = indexed[v] else { return unindexed }
+        return unindexed.isEmpty ? more : (unindexed + more).sorted()
     }
 
     /// Whether any watcher is healthy (ok, or flapping over a healthy condition).
@@ -170,14 +180,16 @@ public final class WatchEngine {
         var s = states[i].window
         let keepRecords = t.withinRecords ?? 0
         let cutoff = t.withinMs.map { now - $0 }
-        var firstKept = s.count
-        for (k, sample) in s.enumerated() {
-            let inRecords = s.count - k <= keepRecords
-            let inTime = cutoff.map { sample.t > $0 } ?? false
-            if inRecords || inTime { firstKept = k; break }
+        // Older than the last `within_records`, a sample matters only as a failure
+        // inside `within`: passes there are dropped, so the window (and the state file)
+        // holds at most `within_records` + `failures` samples, however long `within` is.
+        let n = s.count
+        var k = 0
+        s.removeAll { sample in
+            defer { k += 1 }
+            if n - k <= keepRecords { return false }
+            return !(sample.failed && (cutoff.map { sample.t > $0 } ?? false))
         }
-        if firstKept > 0 { s.removeFirst(firstKept) }
-        if s.count > 100_000 { s.removeFirst(s.count - 100_000) }
         states[i].window = s
     }
 
@@ -198,7 +210,9 @@ public final class WatchEngine {
 
     func learnIfDue(_ i: Int, now: Int64, into out: inout [Decision]) {
         guard let rb = rules.watchers[i].rollbackStep, sawPass[i] else { return }
-        if let at = states[i].learnedAt, now - at < relearnMs, states[i].lastGood != nil { return }
+        // Known: again every `relearnMs`. Not learnt yet (osmoda-gen failed): again after
+        // `retryLearnMs`, not on every passing record.
+        if let at = states[i].learnedAt, now - at < (states[i].lastGood == nil ? retryLearnMs : relearnMs) { return }
         states[i].learnedAt = now
         out.append(.learn(watcher: i, profile: rb.profile, command: rb.command))
     }
@@ -462,10 +476,15 @@ public final class WatchEngine {
             states[i].phase = .settling
             states[i].deadline = now + step.settleMs
             states[i].failedSinceStep = nil
-            // A step that needs no settling (a notify) is judged at once.
             if step.settleMs == 0 {
                 states[i].deadline = nil
-                judge(i, now: now, into: &out)
+                if step.action.kind == "notify" {
+                    // A notify heals nothing: there is nothing to wait for.
+                    judge(i, now: now, into: &out)
+                } else {
+                    // Settled at once, but judged only on evidence: the next failing record.
+                    states[i].phase = .awaiting
+                }
             }
         case .failed, .interrupted:
             judge(i, now: now, into: &out)
