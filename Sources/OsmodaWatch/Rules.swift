@@ -118,7 +118,7 @@ public struct Rules: Sendable {
         do {
             value = try JSONReader.parse(bytes)
         } catch {
-            let (line, column) = lineAndColumn(bytes, offset: error.offset)
+            let (line, column) = error.lineAndColumn(in: bytes)
             throw RulesError(message: "line \(line), column \(column): \(error.message)")
         }
         return try Rules(value)
@@ -148,16 +148,6 @@ public struct Rules: Sendable {
             out.append(spec)
         }
         self.watchers = out
-    }
-
-    static func lineAndColumn(_ bytes: [UInt8], offset: Int) -> (Int, Int) {
-        var line = 1
-        var lineStart = 0
-        for i in 0..<min(offset, bytes.count) where bytes[i] == 0x0A {
-            line += 1
-            lineStart = i + 1
-        }
-        return (line, offset - lineStart + 1)
     }
 }
 

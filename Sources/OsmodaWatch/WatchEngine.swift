@@ -440,7 +440,12 @@ public final class WatchEngine {
                 continue
             }
             states[i].attempts += 1
-            states[i].starts[k].append(now)
+            // Starts are kept only for a `cap.per` window, and only the last `cap.max`
+            // of them can matter: the state file does not grow with every incident.
+            if step.cap.perMs != nil {
+                states[i].starts[k].append(now)
+                if states[i].starts[k].count > step.cap.max { states[i].starts[k].removeFirst(states[i].starts[k].count - step.cap.max) }
+            }
             states[i].phase = .running
             states[i].deadline = nil
             states[i].failedSinceStep = nil

@@ -77,19 +77,6 @@ import Testing
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
         func read(_ name: String) -> String { (try? String(contentsOfFile: path(name), encoding: .utf8)) ?? "" }
 
-        /// A free loopback port (bound, then released).
-        func freePort() throws -> Int {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-            return Int(UInt16(bigEndian: addr.sin_port))
-        }
-
         func startService(port: Int) throws {
             let r = try ToolRunner.run("/usr/bin/python3", [path("restart.py"), dir.path, String(port)])
             guard r.status == 0 else { throw RunnerError("service did not start: \(r.stderrText)") }
@@ -161,7 +148,7 @@ import Testing
         let daemon = DaemonWorld(root: w.dir.appendingPathComponent("daemon"))
         let osmodad = try daemon.startDaemon()
         w.children.append(osmodad)
-        let port = try w.freePort()
+        let port = try freePort()
         try w.startService(port: port)
         let firstPID = try #require(w.servicePID)
         let rules = try writeRules(w, """
@@ -200,7 +187,7 @@ import Testing
     @Test func failingRestartsRollBackOnceThenNotify() throws {
         let w = try World()
         defer { w.stop() }
-        let port = try w.freePort()
+        let port = try freePort()
         try w.startService(port: port)
         let hookRunner = try w.spawn("/usr/bin/python3", [w.path("hook.py"), w.path("hook.out"), w.path("hook.port")])
         try w.waitFor("the hook endpoint") { !w.read("hook.port").isEmpty }

@@ -304,6 +304,20 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         #expect(h.take() == [])
     }
 
+    /// Cap windows keep only what `cap.per` can count: the state does not grow with
+    /// every incident of a long-lived watcher.
+    @Test func capWindowsStayBounded() throws {
+        let ladder = #"[{"kind": "restart", "command": ["x"], "cap": {"max": 2, "per": "1m"}}, {"kind": "run", "command": ["y"]}]"#
+        let h = try Harness(rules(ladder: ladder))
+        for n in 0..<50 {
+            h.at(Int64(n * 10), ok: false)
+            h.at(Int64(n * 10 + 1), ok: true)
+        }
+        #expect(h.state.starts[0].count <= 2)
+        #expect(h.state.starts[1].isEmpty)   // no `per`: nothing to remember
+        #expect(h.state.incidents == 50)
+    }
+
     @Test func rollbackWithoutAKnownGoodGenerationIsSkipped() throws {
         let ladder = #"[{"kind": "rollback", "profile": "/p"}, {"kind": "notify", "command": ["n"]}]"#
         let h = try Harness(rules(ladder: ladder))
@@ -544,6 +558,8 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
     static func record(_ g: inout SplitMix, depth: Int) -> JSONObject {
         var o = JSONObject()
         for k in keys where g.below(5) != 0 { o.append(k, value(&g, depth: depth)) }
+        // The reader keeps duplicate keys: the index must read the one `match` reads.
+        if g.below(8) == 0 { o.append(g.pick(keys), value(&g, depth: depth)) }
         return o
     }
 
