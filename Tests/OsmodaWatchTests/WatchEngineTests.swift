@@ -422,6 +422,15 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "rollback", "profile": "/p", "cap": {"max": 2}}]}]}"#)
                 .hasPrefix(#"watcher "nginx": ladder[0].cap.max: a rollback runs at most once"#))
         #expect(error(#"{"watcher": []}"#) == "watcher: unknown field (a rules file has only 'watchers')")
+        // Bounded inputs: windows, retries, ladders, watchers.
+        #expect(error(#"{"watchers": [\#(base), "trip": {"failures": 2, "within_records": 20000}}]}"#)
+                == #"watcher "nginx": trip.within_records: expected an integer from 1 to 10000, found 20000"#)
+        #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "notify", "command": ["n"], "retries": 11}]}]}"#)
+                == #"watcher "nginx": ladder[0].retries: expected an integer from 0 to 10, found 11"#)
+        let steps = Array(repeating: #"{"kind": "run", "command": ["x"]}"#, count: 65).joined(separator: ",")
+        #expect(error(#"{"watchers": [\#(base), "ladder": [\#(steps)]}]}"#) == #"watcher "nginx": ladder: 65 steps; at most 64"#)
+        let many = (0...Rules.maxWatchers).map { #"{"name": "w\#($0)", "match": "true", "fail_when": "false"}"# }.joined(separator: ",")
+        #expect(error(#"{"watchers": [\#(many)]}"#) == "watchers: 10001 watchers; at most 10000")
         #expect(error("{\n  \"watchers\": [,]}") == "line 2, column 16: unexpected ',', expected a value" || error("{\n  \"watchers\": [,]}").hasPrefix("line 2"))
     }
 
