@@ -351,6 +351,8 @@ extension LadderStep {
         let settle = try f.duration("settle") ?? defaultSettle
         let timeout = try f.duration("timeout") ?? 30_000
         guard timeout > 0 else { throw fail(f.sub("timeout"), "must be longer than zero") }
+        // Steps run in the reading thread: a step may hold up the watchers only so long.
+        guard timeout <= 3_600_000 else { throw fail(f.sub("timeout"), "must be at most 1h (steps run one at a time)") }
         var retries = 0
         if case .notifyHTTP = action { retries = 2 }
         if case .notifyCommand = action { retries = 2 }

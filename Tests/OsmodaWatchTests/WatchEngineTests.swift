@@ -427,6 +427,8 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
                 == #"watcher "nginx": trip.within_records: expected an integer from 1 to 10000, found 20000"#)
         #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "notify", "command": ["n"], "retries": 11}]}]}"#)
                 == #"watcher "nginx": ladder[0].retries: expected an integer from 0 to 10, found 11"#)
+        #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "run", "command": ["x"], "timeout": "2h"}]}]}"#)
+                == #"watcher "nginx": ladder[0].timeout: must be at most 1h (steps run one at a time)"#)
         let steps = Array(repeating: #"{"kind": "run", "command": ["x"]}"#, count: 65).joined(separator: ",")
         #expect(error(#"{"watchers": [\#(base), "ladder": [\#(steps)]}]}"#) == #"watcher "nginx": ladder: 65 steps; at most 64"#)
         let many = (0...Rules.maxWatchers).map { #"{"name": "w\#($0)", "match": "true", "fail_when": "false"}"# }.joined(separator: ",")
