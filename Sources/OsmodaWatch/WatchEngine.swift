@@ -102,7 +102,9 @@ public final class WatchEngine {
     }
 
     /// After a restart: a step that was running when the last run ended is reported
-    /// as interrupted and counts as a failed attempt; the ladder goes on from there.
+    /// as interrupted and counts as a failed attempt; the ladder goes on from there,
+    /// judged by the next failing record (as after a settle): what the interrupted step
+    /// did is unknown, so nothing is started on no evidence, and passes recover.
     public func resume(now: Int64) -> [Decision] {
         var out: [Decision] = []
         for i in states.indices where states[i].phase == .running {
@@ -114,7 +116,10 @@ public final class WatchEngine {
                     attempt: s.attempts, phase: "end", target: Self.target(w.ladder[s.step].action, generation: s.lastGood),
                     result: "interrupted", detail: "osmoda-watch stopped while the step ran; counted as a failed attempt")))
             }
-            out += stepFinished(watcher: i, outcome: .interrupted, now: now)
+            states[i].phase = .awaiting
+            states[i].deadline = nil
+            states[i].failedSinceStep = nil
+            dirty = true
         }
         return out
     }

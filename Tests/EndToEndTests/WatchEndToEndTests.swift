@@ -262,8 +262,10 @@ import Testing
 
         // Second run, same state: the interrupted attempt counts; the next step runs;
         // the restart is not started again.
+        // Two failing records: the first judges the interrupted attempt (the next step
+        // runs), the second judges that step (the ladder is exhausted).
         let again = try ToolRunner.run("osmoda-watch", ["--rules", rules, "--state", w.path("state.json"), "--ledger", "off"],
-                                       stdin: Data(failing.utf8))
+                                       stdin: Data((failing + failing).utf8))
         #expect(again.status == 0, "\(again.stderrText)")
         let rs = again.stdoutLines.compactMap { l -> JSONObject? in if case .object(let o)? = try? JSONReader.parse(l) { return o } else { return nil } }
         #expect(Self.actions(rs, kind: "restart", phase: "end").first?["result"] == .string("interrupted"))

@@ -396,9 +396,27 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         let again = try Harness(json, state: saved)
         again.outcomes["restart"] = .failed
         again.apply(again.engine.resume(now: 1000), now: 1000)
+        // Nothing is started on no evidence: the next failing record judges the
+        // interrupted attempt.
+        #expect(again.take() == ["end restart interrupted"])
+        again.tick(100)
+        #expect(again.take() == [])
         // The ladder goes on from attempt 2 of the same incident, not from the start.
-        #expect(again.take() == ["end restart interrupted", "start restart#2", "start notify#1", "state failed", "alert exhausted"])
+        again.at(101, ok: false)
+        #expect(again.take() == ["start restart#2", "start notify#1", "state failed", "alert exhausted"])
         #expect(again.state.incident == 1 && again.state.incidents == 1)
+    }
+
+    /// An interrupted step followed by passing records: the watcher recovers and
+    /// nothing more runs.
+    @Test func anInterruptedStepThenPassesRecovers() throws {
+        let json = rules(ladder: #"[{"kind": "restart", "command": ["x"], "cap": {"max": 2}}]"#)
+        let h = try Harness(json)
+        _ = h.engine.feed(h.record("web", ok: false), now: 0)
+        let again = try Harness(json, state: try StateFile.decode(h.engine.stateFile.encoded()).watchers)
+        again.apply(again.engine.resume(now: 1000), now: 1000)
+        again.at(2, ok: true)
+        #expect(again.take() == ["end restart interrupted", "state ok", "alert resolved"])
     }
 }
 
