@@ -351,6 +351,38 @@ import Testing
         #expect(r.stderrText.contains("<stdin>:3:1"))
         #expect(r.stdoutLines.contains { $0.contains("\"state\":\"failed\"") })
         #expect(r.stdoutLines.last == "{\"type\":\"other\",\"x\":1}")
+        // The state file is private to its user.
+        let mode = try FileManager.default.attributesOfItem(atPath: w.path("s.json"))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    /// Started with SIGTERM blocked (as a Foundation `Process` or a Dispatch thread may
+    /// leave it), osmoda-watch unblocks it, so a stop request ends it: a tool that
+    /// waits on stdin must not outlive a `kill`.
+    @Test func aBlockedSigtermIsUnblockedAtStart() throws {
+        let w = try World()
+        defer { w.stop() }
+        let rules = try writeRules(w, #"{"watchers": [{"name": "web", "match": ".type == \"check.result\"", "fail_when": ".ok == false"}]}"#)
+        // A tiny launcher blocks SIGTERM, then execs the tool (the mask survives exec).
+        let launcher = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}); os.execv(sys.argv[1], sys.argv[1:])"
+        let input = Pipe()
+        let p = try w.spawn("/usr/bin/python3", ["-c", launcher, ToolRunner.productsDirectory.appendingPathComponent("osmoda-watch").path,
+                                                 "--rules", rules, "--state", w.path("s.json"), "--ledger", "off"], stdin: input)
+        // Wait until the launcher has become osmoda-watch and has unblocked SIGTERM
+        // (it stays blocked, and this times out, if the tool does not), then stop it.
+        func sigtermBlocked() -> Bool? {
+            guard let cmdline = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/cmdline", encoding: .utf8),
+                  cmdline.contains("--rules"),
+                  let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+                  let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
+            return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
+        }
+        try w.waitFor("osmoda-watch to unblock SIGTERM", seconds: 10) { sigtermBlocked() == false }
+        kill(p.processIdentifier, SIGTERM)
+        try w.waitFor("osmoda-watch to end on SIGTERM", seconds: 10) { !p.isRunning }
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGTERM)
+        _ = input
     }
 }
 
