@@ -182,20 +182,16 @@ public final class WatchEngine {
     /// Drops samples that are outside both windows.
     func prune(_ i: Int, now: Int64) {
         let t = rules.watchers[i].trip
-        var s = states[i].window
         let keepRecords = t.withinRecords ?? 0
         let cutoff = t.withinMs.map { now - $0 }
         // Older than the last `within_records`, a sample matters only as a failure
         // inside `within`: passes there are dropped, so the window (and the state file)
         // holds at most `within_records` + `failures` samples, however long `within` is.
-        let n = s.count
-        var k = 0
-        s.removeAll { sample in
-            defer { k += 1 }
-            if n - k <= keepRecords { return false }
-            return !(sample.failed && (cutoff.map { sample.t > $0 } ?? false))
-        }
-        states[i].window = s
+        let older = states[i].window.count - keepRecords
+        guard older > 0 else { return }
+        let kept = states[i].window[..<older].filter { sample in sample.failed && (cutoff.map { sample.t > $0 } ?? false) }
+        guard kept.count < older else { return }
+        states[i].window.replaceSubrange(..<older, with: kept)
     }
 
     /// Why the window trips, or `nil` when it does not.
