@@ -58,7 +58,7 @@ public struct ProbeFile: Sendable, Equatable {
         do {
             value = try JSONReader.parse(bytes)
         } catch {
-            let (line, column) = lineAndColumn(bytes, offset: error.offset)
+            let (line, column) = error.lineAndColumn(in: bytes)
             throw ProbeSpecError(message: error.message, line: line, column: column)
         }
         return try ProbeFile(value)
@@ -97,16 +97,5 @@ public struct ProbeFile: Sendable, Equatable {
             probes.append(spec)
         }
         self.probes = probes
-    }
-
-    /// The 1-based line and byte column of `offset`.
-    static func lineAndColumn(_ bytes: [UInt8], offset: Int) -> (Int, Int) {
-        var line = 1
-        var lineStart = 0
-        for i in 0..<min(offset, bytes.count) where bytes[i] == 0x0A {
-            line += 1
-            lineStart = i + 1
-        }
-        return (line, offset - lineStart + 1)
     }
 }

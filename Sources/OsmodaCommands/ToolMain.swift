@@ -1,5 +1,6 @@
 import ArgumentParser
 import OsmodaCLI
+import OsmodaSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,6 +11,9 @@ public enum ToolMain {
     public static func run(_ command: any ParsableCommand.Type, _ arguments: [String]? = nil) -> Never {
         let args = arguments ?? Array(CommandLine.arguments.dropFirst())
         let name = command.configuration.commandName ?? "osmoda"
+        // A parent may have left SIGTERM blocked (inherited through exec): every tool, and
+        // every step or probe it starts, must stop when asked.
+        Sys.unblockStopSignals()
         do {
             var parsed = try command.parseAsRoot(args)
             try parsed.run()

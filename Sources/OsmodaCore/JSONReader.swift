@@ -11,6 +11,17 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     public var column: Int { offset + 1 }
     public var description: String { "column \(column): \(message)" }
+
+    /// The 1-based line and byte column of `offset` in `bytes`, for a file's messages.
+    public func lineAndColumn(in bytes: [UInt8]) -> (line: Int, column: Int) {
+        var line = 1
+        var lineStart = 0
+        for i in 0..<min(offset, bytes.count) where bytes[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        return (line, offset - lineStart + 1)
+    }
 }
 
 /// A strict RFC 8259 parser that works on UTF-8 bytes.

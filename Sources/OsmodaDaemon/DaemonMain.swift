@@ -30,10 +30,7 @@ public enum DaemonMain {
         Sys.ignoreSIGPIPE()
         // A parent may have blocked signals (a Dispatch worker thread's mask is inherited
         // through exec): SIGTERM must reach us, or a stop request would hang.
-        var stopSignals = sigset_t()
-        sigemptyset(&stopSignals)
-        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&stopSignals, s) }
-        sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
+        Sys.unblockStopSignals()
 
         let lock: StateDirectoryLock
         do { lock = try StateDirectoryLock.acquire(stateDirectory: paths.stateDirectory) } catch {

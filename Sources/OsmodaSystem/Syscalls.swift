@@ -131,6 +131,16 @@ public enum Sys {
     /// Ignores `SIGPIPE`, for processes that must outlive a closed peer (the daemon).
     public static func ignoreSIGPIPE() { signal(SIGPIPE, SIG_IGN) }
 
+    /// Unblocks SIGTERM, SIGINT and SIGHUP. A blocked mask is inherited through exec
+    /// (e.g. from a parent's Dispatch worker thread, or a Foundation `Process`): without
+    /// this a stop request would never reach the process, nor the children it starts.
+    public static func unblockStopSignals() {
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&stopSignals, s) }
+        sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
+    }
+
     /// An environment variable from `getenv(3)`.
     public static func env(_ name: String) -> String? {
         guard let p = getenv(name) else { return nil }

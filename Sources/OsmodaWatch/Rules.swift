@@ -107,13 +107,18 @@ public struct Rules: Sendable {
 
     public init(watchers: [WatcherSpec]) { self.watchers = watchers }
 
+    /// Limits that keep a rules file (and the state it makes) bounded.
+    public static let maxWatchers = 10_000
+    public static let maxSteps = 64
+    public static let maxWindow = 10_000
+
     /// Parses a rules file; every expression is compiled here, once.
     public static func parse(_ bytes: [UInt8]) throws(RulesError) -> Rules {
         let value: JSONValue
         do {
             value = try JSONReader.parse(bytes)
         } catch {
-            let (line, column) = lineAndColumn(bytes, offset: error.offset)
+            let (line, column) = error.lineAndColumn(in: bytes)
             throw RulesError(message: "line \(line), column \(column): \(error.message)")
         }
         return try Rules(value)
@@ -130,6 +135,9 @@ public struct Rules: Sendable {
         guard case .array(let items) = list else {
             throw RulesError(field: "watchers", message: "expected an array, found \(list.typeName)")
         }
+        guard items.count <= Rules.maxWatchers else {
+            throw RulesError(field: "watchers", message: "\(items.count) watchers; at most \(Rules.maxWatchers)")
+        }
         var out: [WatcherSpec] = []
         var seen: Set<String> = []
         for (i, item) in items.enumerated() {
@@ -140,16 +148,6 @@ public struct Rules: Sendable {
             out.append(spec)
         }
         self.watchers = out
-    }
-
-    static func lineAndColumn(_ bytes: [UInt8], offset: Int) -> (Int, Int) {
-        var line = 1
-        var lineStart = 0
-        for i in 0..<min(offset, bytes.count) where bytes[i] == 0x0A {
-            line += 1
-            lineStart = i + 1
-        }
-        return (line, offset - lineStart + 1)
     }
 }
 
@@ -188,10 +186,10 @@ struct Fields {
         return s
     }
 
-    mutating func int(_ key: String, min: Int) throws(RulesError) -> Int? {
+    mutating func int(_ key: String, min: Int, max: Int = 1_000_000) throws(RulesError) -> Int? {
         guard let v = raw(key) else { return nil }
         guard case .int(let i) = v else { throw fail(sub(key), "expected an integer, found \(v.typeName)") }
-        guard i >= Int64(min) && i <= 1_000_000 else { throw fail(sub(key), "expected an integer from \(min) to 1000000, found \(i)") }
+        guard i >= Int64(min) && i <= Int64(max) else { throw fail(sub(key), "expected an integer from \(min) to \(max), found \(i)") }
         return Int(i)
     }
 
@@ -241,8 +239,9 @@ extension WatcherSpec {
 
         var trip = TripWindow(failures: 1, withinRecords: nil, withinMs: nil)
         if var t = try f.object("trip") {
-            trip.failures = try t.int("failures", min: 1) ?? 1
-            trip.withinRecords = try t.int("within_records", min: 1)
+            // The window is kept in the state file: it stays small.
+            trip.failures = try t.int("failures", min: 1, max: Rules.maxWindow) ?? 1
+            trip.withinRecords = try t.int("within_records", min: 1, max: Rules.maxWindow)
             trip.withinMs = try t.duration("within")
             try t.checkUnknown()
             if let r = trip.withinRecords, r < trip.failures {
@@ -270,6 +269,7 @@ extension WatcherSpec {
         var ladder: [LadderStep] = []
         if let v = f.raw("ladder") {
             guard case .array(let steps) = v else { throw fail("ladder", "expected an array of steps, found \(v.typeName)") }
+            guard steps.count <= Rules.maxSteps else { throw fail("ladder", "\(steps.count) steps; at most \(Rules.maxSteps)") }
             for (i, s) in steps.enumerated() {
                 ladder.append(try LadderStep.decode(s, path: "ladder[\(i)]", fail: fail))
             }
@@ -351,10 +351,12 @@ extension LadderStep {
         let settle = try f.duration("settle") ?? defaultSettle
         let timeout = try f.duration("timeout") ?? 30_000
         guard timeout > 0 else { throw fail(f.sub("timeout"), "must be longer than zero") }
+        // Steps run in the reading thread: a step may hold up the watchers only so long.
+        guard timeout <= 3_600_000 else { throw fail(f.sub("timeout"), "must be at most 1h (steps run one at a time)") }
         var retries = 0
         if case .notifyHTTP = action { retries = 2 }
         if case .notifyCommand = action { retries = 2 }
-        if let r = try f.int("retries", min: 0) {
+        if let r = try f.int("retries", min: 0, max: 10) {
             guard action.kind == "notify" else { throw fail(f.sub("retries"), "only notify steps are retried; use cap for the others") }
             retries = r
         }

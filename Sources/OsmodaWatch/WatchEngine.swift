@@ -43,6 +43,8 @@ public final class WatchEngine {
     public var dirty = false
     /// How often a healthy watcher with a rollback step re-learns its generation.
     public var relearnMs: Int64 = 600_000
+    /// How often a generation that could not be learnt is asked for again.
+    public var retryLearnMs: Int64 = 60_000
     /// Watchers that saw a passing record in this run (generations are learnt only then).
     var sawPass: [Bool]
 
@@ -75,6 +77,9 @@ public final class WatchEngine {
         self.unindexed = unindexed
         self.states = rules.watchers.map { w in
             var s = saved[w.name] ?? WatcherState()
+            // The generation in use may have changed while osmoda-watch was stopped:
+            // learn it again at the first passing record of this run.
+            s.learnedAt = nil
             if s.starts.count != w.ladder.count {
                 s.starts = (0..<w.ladder.count).map { $0 < s.starts.count ? s.starts[$0] : [] }
             }
@@ -97,7 +102,9 @@ public final class WatchEngine {
     }
 
     /// After a restart: a step that was running when the last run ended is reported
-    /// as interrupted and counts as a failed attempt; the ladder goes on from there.
+    /// as interrupted and counts as a failed attempt; the ladder goes on from there,
+    /// judged by the next failing record (as after a settle): what the interrupted step
+    /// did is unknown, so nothing is started on no evidence, and passes recover.
     public func resume(now: Int64) -> [Decision] {
         var out: [Decision] = []
         for i in states.indices where states[i].phase == .running {
@@ -109,7 +116,10 @@ public final class WatchEngine {
                     attempt: s.attempts, phase: "end", target: Self.target(w.ladder[s.step].action, generation: s.lastGood),
                     result: "interrupted", detail: "osmoda-watch stopped while the step ran; counted as a failed attempt")))
             }
-            out += stepFinished(watcher: i, outcome: .interrupted, now: now)
+            states[i].phase = .awaiting
+            states[i].deadline = nil
+            states[i].failedSinceStep = nil
+            dirty = true
         }
         return out
     }
@@ -120,16 +130,21 @@ public final class WatchEngine {
     public func feed(_ record: JSONObject, now: Int64) -> (matched: Bool, decisions: [Decision]) {
         var matched = false
         var out: [Decision] = []
-        var candidates = unindexed
-        if let indexKey, case .string(let v)? = record[indexKey], let more = indexed[v] {
-            candidates = unindexed.isEmpty ? more : (candidates + more).sorted()
-        }
-        for i in candidates {
+        for i in candidates(for: record) {
             guard rules.watchers[i].match.matches(record) else { continue }
             matched = true
             observe(i, failed: rules.watchers[i].failWhen.matches(record), now: now, into: &out)
         }
         return (matched, out)
+    }
+
+    /// The watchers whose `match` may take `record`, in rules order: the unindexed ones,
+    /// and those indexed under the record's value of the index key. Sound because a
+    /// watcher is indexed only under a string its `match` requires with `and`-joined
+    /// `==` (`Expression.requiredStringEqualities`): any other value makes it false.
+    func candidates(for record: JSONObject) -> [Int] {
+        guard let indexKey, case .string(let v)? = record[indexKey], let more = indexed[v] else { return unindexed }
+        return unindexed.isEmpty ? more : (unindexed + more).sorted()
     }
 
     /// Whether any watcher is healthy (ok, or flapping over a healthy condition).
@@ -167,18 +182,16 @@ public final class WatchEngine {
     /// Drops samples that are outside both windows.
     func prune(_ i: Int, now: Int64) {
         let t = rules.watchers[i].trip
-        var s = states[i].window
         let keepRecords = t.withinRecords ?? 0
         let cutoff = t.withinMs.map { now - $0 }
-        var firstKept = s.count
-        for (k, sample) in s.enumerated() {
-            let inRecords = s.count - k <= keepRecords
-            let inTime = cutoff.map { sample.t > $0 } ?? false
-            if inRecords || inTime { firstKept = k; break }
-        }
-        if firstKept > 0 { s.removeFirst(firstKept) }
-        if s.count > 100_000 { s.removeFirst(s.count - 100_000) }
-        states[i].window = s
+        // Older than the last `within_records`, a sample matters only as a failure
+        // inside `within`: passes there are dropped, so the window (and the state file)
+        // holds at most `within_records` + `failures` samples, however long `within` is.
+        let older = states[i].window.count - keepRecords
+        guard older > 0 else { return }
+        let kept = states[i].window[..<older].filter { sample in sample.failed && (cutoff.map { sample.t > $0 } ?? false) }
+        guard kept.count < older else { return }
+        states[i].window.replaceSubrange(..<older, with: kept)
     }
 
     /// Why the window trips, or `nil` when it does not.
@@ -198,7 +211,9 @@ public final class WatchEngine {
 
     func learnIfDue(_ i: Int, now: Int64, into out: inout [Decision]) {
         guard let rb = rules.watchers[i].rollbackStep, sawPass[i] else { return }
-        if let at = states[i].learnedAt, now - at < relearnMs, states[i].lastGood != nil { return }
+        // Known: again every `relearnMs`. Not learnt yet (osmoda-gen failed): again after
+        // `retryLearnMs`, not on every passing record.
+        if let at = states[i].learnedAt, now - at < (states[i].lastGood == nil ? retryLearnMs : relearnMs) { return }
         states[i].learnedAt = now
         out.append(.learn(watcher: i, profile: rb.profile, command: rb.command))
     }
@@ -426,7 +441,12 @@ public final class WatchEngine {
                 continue
             }
             states[i].attempts += 1
-            states[i].starts[k].append(now)
+            // Starts are kept only for a `cap.per` window, and only the last `cap.max`
+            // of them can matter: the state file does not grow with every incident.
+            if step.cap.perMs != nil {
+                states[i].starts[k].append(now)
+                if states[i].starts[k].count > step.cap.max { states[i].starts[k].removeFirst(states[i].starts[k].count - step.cap.max) }
+            }
             states[i].phase = .running
             states[i].deadline = nil
             states[i].failedSinceStep = nil
@@ -462,10 +482,15 @@ public final class WatchEngine {
             states[i].phase = .settling
             states[i].deadline = now + step.settleMs
             states[i].failedSinceStep = nil
-            // A step that needs no settling (a notify) is judged at once.
             if step.settleMs == 0 {
                 states[i].deadline = nil
-                judge(i, now: now, into: &out)
+                if step.action.kind == "notify" {
+                    // A notify heals nothing: there is nothing to wait for.
+                    judge(i, now: now, into: &out)
+                } else {
+                    // Settled at once, but judged only on evidence: the next failing record.
+                    states[i].phase = .awaiting
+                }
             }
         case .failed, .interrupted:
             judge(i, now: now, into: &out)

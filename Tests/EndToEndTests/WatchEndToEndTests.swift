@@ -77,19 +77,6 @@ import Testing
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
         func read(_ name: String) -> String { (try? String(contentsOfFile: path(name), encoding: .utf8)) ?? "" }
 
-        /// A free loopback port (bound, then released).
-        func freePort() throws -> Int {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-            return Int(UInt16(bigEndian: addr.sin_port))
-        }
-
         func startService(port: Int) throws {
             let r = try ToolRunner.run("/usr/bin/python3", [path("restart.py"), dir.path, String(port)])
             guard r.status == 0 else { throw RunnerError("service did not start: \(r.stderrText)") }
@@ -161,7 +148,7 @@ import Testing
         let daemon = DaemonWorld(root: w.dir.appendingPathComponent("daemon"))
         let osmodad = try daemon.startDaemon()
         w.children.append(osmodad)
-        let port = try w.freePort()
+        let port = try freePort()
         try w.startService(port: port)
         let firstPID = try #require(w.servicePID)
         let rules = try writeRules(w, """
@@ -200,7 +187,7 @@ import Testing
     @Test func failingRestartsRollBackOnceThenNotify() throws {
         let w = try World()
         defer { w.stop() }
-        let port = try w.freePort()
+        let port = try freePort()
         try w.startService(port: port)
         let hookRunner = try w.spawn("/usr/bin/python3", [w.path("hook.py"), w.path("hook.out"), w.path("hook.port")])
         try w.waitFor("the hook endpoint") { !w.read("hook.port").isEmpty }
@@ -315,8 +302,10 @@ import Testing
 
         // Second run, same state: the interrupted attempt counts; the next step runs;
         // the restart is not started again.
+        // Two failing records: the first judges the interrupted attempt (the next step
+        // runs), the second judges that step (the ladder is exhausted).
         let again = try ToolRunner.run("osmoda-watch", ["--rules", rules, "--state", w.path("state.json"), "--ledger", "off"],
-                                       stdin: Data(failing.utf8))
+                                       stdin: Data((failing + failing).utf8))
         #expect(again.status == 0, "\(again.stderrText)")
         let rs = again.stdoutLines.compactMap { l -> JSONObject? in if case .object(let o)? = try? JSONReader.parse(l) { return o } else { return nil } }
         #expect(Self.actions(rs, kind: "restart", phase: "end").first?["result"] == .string("interrupted"))
@@ -402,6 +391,38 @@ import Testing
         #expect(r.stderrText.contains("<stdin>:3:1"))
         #expect(r.stdoutLines.contains { $0.contains("\"state\":\"failed\"") })
         #expect(r.stdoutLines.last == "{\"type\":\"other\",\"x\":1}")
+        // The state file is private to its user.
+        let mode = try FileManager.default.attributesOfItem(atPath: w.path("s.json"))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    /// Started with SIGTERM blocked (as a Foundation `Process` or a Dispatch thread may
+    /// leave it), osmoda-watch unblocks it, so a stop request ends it: a tool that
+    /// waits on stdin must not outlive a `kill`.
+    @Test func aBlockedSigtermIsUnblockedAtStart() throws {
+        let w = try World()
+        defer { w.stop() }
+        let rules = try writeRules(w, #"{"watchers": [{"name": "web", "match": ".type == \"check.result\"", "fail_when": ".ok == false"}]}"#)
+        // A tiny launcher blocks SIGTERM, then execs the tool (the mask survives exec).
+        let launcher = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}); os.execv(sys.argv[1], sys.argv[1:])"
+        let input = Pipe()
+        let p = try w.spawn("/usr/bin/python3", ["-c", launcher, ToolRunner.productsDirectory.appendingPathComponent("osmoda-watch").path,
+                                                 "--rules", rules, "--state", w.path("s.json"), "--ledger", "off"], stdin: input)
+        // Wait until the launcher has become osmoda-watch and has unblocked SIGTERM
+        // (it stays blocked, and this times out, if the tool does not), then stop it.
+        func sigtermBlocked() -> Bool? {
+            guard let cmdline = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/cmdline", encoding: .utf8),
+                  cmdline.contains("--rules"),
+                  let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+                  let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
+            return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
+        }
+        try w.waitFor("osmoda-watch to unblock SIGTERM", seconds: 10) { sigtermBlocked() == false }
+        kill(p.processIdentifier, SIGTERM)
+        try w.waitFor("osmoda-watch to end on SIGTERM", seconds: 10) { !p.isRunning }
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGTERM)
+        _ = input
     }
 }
 

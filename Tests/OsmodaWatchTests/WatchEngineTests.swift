@@ -89,6 +89,19 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         #expect(h.take().first == "state failing")
     }
 
+    /// A long `within` does not make the window (and the state file) grow with every
+    /// passing record: older than the last `within_records`, only failures are kept.
+    @Test func aLongTimeWindowKeepsOnlyItsFailures() throws {
+        let h = try Harness(rules(trip: #"{"failures": 3, "within_records": 5, "within": "1h"}"#))
+        h.at(0, ok: false)
+        for t in 1...1000 { h.at(Int64(t), ok: true) }
+        #expect(h.state.window.count == 6)   // the failure at 0 and the last 5 records
+        h.at(1001, ok: false)
+        #expect(h.take() == [])
+        h.at(1002, ok: false)                // 0, 1001, 1002: three within the hour
+        #expect(h.take().first == "state failing")
+    }
+
     @Test func eitherWindowTrips() throws {
         let h = try Harness(rules(trip: #"{"failures": 2, "within_records": 2, "within": "60s"}"#))
         h.at(0, ok: false)
@@ -246,9 +259,63 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         #expect(h.state.lastGood == 41)
         h.generation = 40   // what osmoda-gen would say later must not matter while failing
         h.at(1, ok: false)
-        #expect(h.take() == ["state failing", "alert tripped", "start restart#1", "start rollback#1 to 41", "skip rollback",
-                             "start notify#1", "state failed", "alert exhausted"])
+        // A settle of 0 is judged on evidence, not at once: the next failing record.
+        #expect(h.take() == ["state failing", "alert tripped", "start restart#1"])
+        #expect(h.state.phase == .awaiting)
+        h.at(2, ok: false)
+        #expect(h.take() == ["start rollback#1 to 41"])
         #expect(h.state.rolledBack)
+        h.at(3, ok: false)
+        #expect(h.take() == ["skip rollback", "start notify#1", "state failed", "alert exhausted"])
+        h.at(4, ok: false)
+        #expect(h.take() == [])
+    }
+
+    /// A restart with `settle: "0"` that succeeded is not followed by the next step
+    /// unless a failing record says it did not help; passes recover the watcher.
+    @Test func zeroSettleNeverEscalatesWithoutEvidence() throws {
+        let ladder = #"[{"kind": "restart", "command": ["x"], "settle": "0"}, {"kind": "run", "command": ["y"]}]"#
+        let h = try Harness(rules(ladder: ladder))
+        h.at(0, ok: false)
+        #expect(h.take() == ["state failing", "alert tripped", "start restart#1"])
+        h.tick(100)
+        #expect(h.take() == [])
+        h.at(101, ok: true)
+        #expect(h.take() == ["state ok", "alert resolved"])
+        h.at(200, ok: false)
+        h.at(201, ok: false)
+        #expect(h.take() == ["state failing", "alert tripped", "start restart#1", "start run#1"])
+    }
+
+    /// When osmoda-gen cannot tell the generation, it is asked again after
+    /// `retryLearnMs`, not on every passing record.
+    @Test func aGenerationThatCannotBeLearntIsRetriedSparingly() throws {
+        let h = try Harness(rules(ladder: #"[{"kind": "rollback", "profile": "/p"}]"#))
+        h.generation = nil
+        h.at(0, ok: true)
+        h.at(1, ok: true)
+        h.at(59, ok: true)
+        #expect(h.take() == ["learn"])
+        h.generation = 7
+        h.at(60, ok: true)
+        #expect(h.take() == ["learn"])
+        #expect(h.state.lastGood == 7)
+        h.at(61, ok: true)
+        #expect(h.take() == [])
+    }
+
+    /// Cap windows keep only what `cap.per` can count: the state does not grow with
+    /// every incident of a long-lived watcher.
+    @Test func capWindowsStayBounded() throws {
+        let ladder = #"[{"kind": "restart", "command": ["x"], "cap": {"max": 2, "per": "1m"}}, {"kind": "run", "command": ["y"]}]"#
+        let h = try Harness(rules(ladder: ladder))
+        for n in 0..<50 {
+            h.at(Int64(n * 10), ok: false)
+            h.at(Int64(n * 10 + 1), ok: true)
+        }
+        #expect(h.state.starts[0].count <= 2)
+        #expect(h.state.starts[1].isEmpty)   // no `per`: nothing to remember
+        #expect(h.state.incidents == 50)
     }
 
     @Test func rollbackWithoutAKnownGoodGenerationIsSkipped() throws {
@@ -329,9 +396,27 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         let again = try Harness(json, state: saved)
         again.outcomes["restart"] = .failed
         again.apply(again.engine.resume(now: 1000), now: 1000)
+        // Nothing is started on no evidence: the next failing record judges the
+        // interrupted attempt.
+        #expect(again.take() == ["end restart interrupted"])
+        again.tick(100)
+        #expect(again.take() == [])
         // The ladder goes on from attempt 2 of the same incident, not from the start.
-        #expect(again.take() == ["end restart interrupted", "start restart#2", "start notify#1", "state failed", "alert exhausted"])
+        again.at(101, ok: false)
+        #expect(again.take() == ["start restart#2", "start notify#1", "state failed", "alert exhausted"])
         #expect(again.state.incident == 1 && again.state.incidents == 1)
+    }
+
+    /// An interrupted step followed by passing records: the watcher recovers and
+    /// nothing more runs.
+    @Test func anInterruptedStepThenPassesRecovers() throws {
+        let json = rules(ladder: #"[{"kind": "restart", "command": ["x"], "cap": {"max": 2}}]"#)
+        let h = try Harness(json)
+        _ = h.engine.feed(h.record("web", ok: false), now: 0)
+        let again = try Harness(json, state: try StateFile.decode(h.engine.stateFile.encoded()).watchers)
+        again.apply(again.engine.resume(now: 1000), now: 1000)
+        again.at(2, ok: true)
+        #expect(again.take() == ["end restart interrupted", "state ok", "alert resolved"])
     }
 }
 
@@ -355,6 +440,17 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "rollback", "profile": "/p", "cap": {"max": 2}}]}]}"#)
                 .hasPrefix(#"watcher "nginx": ladder[0].cap.max: a rollback runs at most once"#))
         #expect(error(#"{"watcher": []}"#) == "watcher: unknown field (a rules file has only 'watchers')")
+        // Bounded inputs: windows, retries, ladders, watchers.
+        #expect(error(#"{"watchers": [\#(base), "trip": {"failures": 2, "within_records": 20000}}]}"#)
+                == #"watcher "nginx": trip.within_records: expected an integer from 1 to 10000, found 20000"#)
+        #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "notify", "command": ["n"], "retries": 11}]}]}"#)
+                == #"watcher "nginx": ladder[0].retries: expected an integer from 0 to 10, found 11"#)
+        #expect(error(#"{"watchers": [\#(base), "ladder": [{"kind": "run", "command": ["x"], "timeout": "2h"}]}]}"#)
+                == #"watcher "nginx": ladder[0].timeout: must be at most 1h (steps run one at a time)"#)
+        let steps = Array(repeating: #"{"kind": "run", "command": ["x"]}"#, count: 65).joined(separator: ",")
+        #expect(error(#"{"watchers": [\#(base), "ladder": [\#(steps)]}]}"#) == #"watcher "nginx": ladder: 65 steps; at most 64"#)
+        let many = (0...Rules.maxWatchers).map { #"{"name": "w\#($0)", "match": "true", "fail_when": "false"}"# }.joined(separator: ",")
+        #expect(error(#"{"watchers": [\#(many)]}"#) == "watchers: 10001 watchers; at most 10000")
         #expect(error("{\n  \"watchers\": [,]}") == "line 2, column 16: unexpected ',', expected a value" || error("{\n  \"watchers\": [,]}").hasPrefix("line 2"))
     }
 
@@ -422,5 +518,111 @@ func rules(trip: String = #"{"failures": 1}"#, recover: Int = 1, flapping: Strin
         let nginx = try Rules.parse(Array(try Data(contentsOf: root.appendingPathComponent("examples/watch/nginx.json"))))
         #expect(nginx.watchers.first?.ladder.map(\.action.kind) == ["restart", "rollback", "notify", "notify"])
         #expect(nginx.watchers.first?.ladder.first?.cap == StepCap(max: 3, perMs: 600_000))
+    }
+}
+
+/// The index must never hide a record from a watcher whose `match` takes it: random
+/// expressions (`and`, `or`, `not`, `in`, nested paths, numbers vs strings, Unicode
+/// look-alikes) against random records, the indexed candidates against every watcher.
+@Suite struct WatchIndexPropertyTests {
+    /// A small deterministic generator (SplitMix64), so a failure is reproducible.
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+        mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
+    }
+
+    static let keys = ["name", "type", "kind", "n"]
+    /// Strings that are equal as numbers or canonically equivalent but differ in bytes.
+    static let strings = ["a", "b", "web", "1", "01", "true", "null", "", "\u{E9}", "e\u{301}"]
+
+    static func literal(_ g: inout SplitMix) -> String {
+        switch g.below(6) {
+        case 0: return "1"
+        case 1: return "true"
+        case 2: return "null"
+        default: return "\"" + g.pick(strings).unicodeScalars.map { $0.isASCII ? String($0) : "\\u\(String(format: "%04x", $0.value))" }.joined() + "\""
+        }
+    }
+
+    static func path(_ g: inout SplitMix) -> String {
+        g.below(5) == 0 ? ".\(g.pick(keys)).\(g.pick(keys))" : ".\(g.pick(keys))"
+    }
+
+    static func expression(_ g: inout SplitMix, depth: Int) -> String {
+        let leaf = depth == 0 || g.below(3) == 0
+        if leaf {
+            switch g.below(5) {
+            case 0: return "\(literal(&g)) == \(path(&g))"
+            case 1: return "\(path(&g)) in [\(literal(&g)), \(literal(&g))]"
+            case 2: return "\(path(&g)) != \(literal(&g))"
+            default: return "\(path(&g)) == \(literal(&g))"
+            }
+        }
+        switch g.below(4) {
+        case 0: return "(\(expression(&g, depth: depth - 1)) or \(expression(&g, depth: depth - 1)))"
+        case 1: return "not (\(expression(&g, depth: depth - 1)))"
+        default: return "(\(expression(&g, depth: depth - 1)) and \(expression(&g, depth: depth - 1)))"
+        }
+    }
+
+    static func value(_ g: inout SplitMix, depth: Int) -> JSONValue {
+        switch g.below(depth > 0 ? 7 : 6) {
+        case 0: return .int(Int64(g.below(3)))
+        case 1: return .bool(g.below(2) == 0)
+        case 2: return .null
+        case 3: return .double(1.0)
+        case 6: return .object(record(&g, depth: depth - 1))
+        default: return .string(g.pick(strings))
+        }
+    }
+
+    static func record(_ g: inout SplitMix, depth: Int) -> JSONObject {
+        var o = JSONObject()
+        for k in keys where g.below(5) != 0 { o.append(k, value(&g, depth: depth)) }
+        // The reader keeps duplicate keys: the index must read the one `match` reads.
+        if g.below(8) == 0 { o.append(g.pick(keys), value(&g, depth: depth)) }
+        return o
+    }
+
+    @Test func theIndexNeverSkipsARecordAWatcherMatches() throws {
+        var g = SplitMix(state: 20261124)
+        var indexedRuns = 0, checkedMatches = 0
+        for round in 0..<60 {
+            var watchers: [String] = []
+            for w in 0..<25 {
+                // Most watchers carry a required equality (so an index is built), wrapped in
+                // random structure that may or may not keep it required.
+                var match = Self.expression(&g, depth: 3)
+                if g.below(3) != 0 { match = "\(Self.path(&g)) == \(Self.literal(&g)) and \(match)" }
+                let escaped = match.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                watchers.append(#"{"name": "w\#(w)", "match": "\#(escaped)", "fail_when": "false"}"#)
+            }
+            let json = #"{"watchers": [\#(watchers.joined(separator: ","))]}"#
+            let engine = WatchEngine(rules: try Rules.parse(Array(json.utf8)))
+            if engine.indexKey != nil { indexedRuns += 1 }
+            for _ in 0..<300 {
+                let r = Self.record(&g, depth: 1)
+                let candidates = engine.candidates(for: r)
+                #expect(candidates == candidates.sorted(), "round \(round): candidates out of rules order")
+                for (i, w) in engine.rules.watchers.enumerated() where w.match.matches(r) {
+                    checkedMatches += 1
+                    #expect(candidates.contains(i), "round \(round): \(w.name) (\(json)) matches \(r) but the index skipped it")
+                }
+                // The engine's own answer agrees with matching every watcher.
+                let any = engine.rules.watchers.contains { $0.match.matches(r) }
+                #expect(engine.feed(r, now: 0).matched == any)
+            }
+        }
+        // The property is only worth something if the index was in use and records matched.
+        #expect(indexedRuns > 40)
+        #expect(checkedMatches > 1000)
     }
 }
