@@ -244,7 +244,7 @@ import Testing
         defer { w.stop() }
         let fixture = try GenerationFixture(generations: 3, current: 2)
         defer { fixture.remove() }
-        let port = try w.freePort()
+        let port = try freePort()
         try w.startService(port: port)
         let rules = try writeRules(w, """
             {"watchers": [{"name": "web", "match": ".type == \\"check.result\\"", "fail_when": ".ok == false",
