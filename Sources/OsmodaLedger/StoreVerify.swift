@@ -161,16 +161,20 @@ extension LedgerStore {
         defer { pipe.finish() }
         var failure: ChainFailure?
         let end = pipe.forEachBatch { batch in
-            for i in 0..<batch.count {
-                if !verifier.feed(batch.rows[i].stored.entry, storedHash: batch.rows[i].stored.hash) { return false }
-                if batch.rows[i].stored.leafHash != batch.rows[i].stored.hash {
-                    failure = ChainFailure(
-                        seq: batch.rows[i].stored.seq, kind: .hash, reason: "the stored leaf_hash differs from the entry's recomputed hash")
-                    return false
+            // Through a buffer pointer the rows are borrowed in place; indexing the class's
+            // array would copy each entry (retaining its arrays) on the way to the verifier.
+            batch.rows.withUnsafeBufferPointer { rows in
+                for i in 0..<batch.count {
+                    if !verifier.feed(rows[i].stored.entry, storedHash: rows[i].stored.hash) { return false }
+                    if rows[i].stored.leafHash != rows[i].stored.hash {
+                        failure = ChainFailure(
+                            seq: rows[i].stored.seq, kind: .hash, reason: "the stored leaf_hash differs from the entry's recomputed hash")
+                        return false
+                    }
+                    lastTs = rows[i].stored.ts
                 }
-                lastTs = batch.rows[i].stored.ts
+                return true
             }
-            return true
         }
         switch end {
         case nil: return failure
