@@ -104,6 +104,11 @@ public struct SwitchState: Codable, Sendable, Equatable {
     /// The kernel's boot id when the switch began: after a reboot no recorded pid is ours.
     public var bootID: String?
     public var timerUnit: String?
+    /// The process group of an activation (switch-to-configuration, or a command) that
+    /// is running, with its leader's start time: whoever takes the switch over after
+    /// its runner died kills it first, so that it cannot finish after a rollback.
+    public var activationPgid: Int32?
+    public var activationStart: String?
     /// Why it ended, and who ended it.
     public var reason: String?
     public var by: String?
@@ -127,6 +132,8 @@ public struct SwitchState: Codable, Sendable, Equatable {
         case guardianStart = "guardian_start"
         case bootID = "boot_id"
         case timerUnit = "timer_unit"
+        case activationPgid = "activation_pgid"
+        case activationStart = "activation_start"
         case reason, by
         case endedMs = "ended_ms"
         case detail
