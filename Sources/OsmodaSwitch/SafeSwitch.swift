@@ -134,7 +134,10 @@ public final class SafeSwitch {
             if state.activationPgid != nil || state.phase == .probation {
                 state.activationPgid = nil
                 state.activationStart = nil
-                if state.phase == .probation { state.deadlineMs = Sys.now().millisecondsSinceEpoch + req.ttlMs }
+                if state.phase == .probation {
+                    state.deadlineMs = Sys.now().millisecondsSinceEpoch + req.ttlMs
+                    if activation.ok { state.activatedMs = Sys.now().millisecondsSinceEpoch }
+                }
                 try store.save(state)
             }
         }
@@ -260,7 +263,12 @@ public final class SafeSwitch {
         let allowed: Bool = commit ? state.phase == .probation
             : (state.phase == .probation || (resume && (state.phase.isOpen || state.phase == .rollbackFailed)))
         guard allowed else { return state }
-        if commit, let recorded = state.bootID, let now = ProcessLife.bootID(), recorded != now {
+        if commit && state.activatedMs == nil {
+            // The new state was never seen to activate (its driver died before or
+            // during the activation): committing would make an untried state the default.
+            commit = false
+            reason = "not_activated"
+        } else if commit, let recorded = state.bootID, let now = ProcessLife.bootID(), recorded != now {
             // The machine rebooted into the boot default, the recorded state: the new
             // one is no longer active, and making it the default would leave the state
             // file saying committed while the system runs the old one.
@@ -385,7 +393,7 @@ public final class SafeSwitch {
             if !state.phase.isOpen { return state }
             let driverAlive = state.driverPid.map { ProcessLife.alive($0, start: state.driverStart, bootID: state.bootID) } ?? false
             if !driverAlive {
-                if state.phase != .probation || state.activationPgid != nil {
+                if state.phase != .probation || state.activationPgid != nil || state.activatedMs == nil {
                     // Died mid-activation (or mid-transition): the outcome is unknown; go back.
                     return finish(id, commit: false, reason: "interrupted", verdictNanos: nil, resume: true)
                 }

@@ -108,6 +108,9 @@ public struct SwitchState: Codable, Sendable, Equatable {
     /// is running, with its leader's start time: whoever takes the switch over after
     /// its runner died kills it first, so that it cannot finish after a rollback.
     public var activationPgid: Int32?
+    /// When the activation on probation succeeded; nil until then. A switch whose
+    /// activation never completed (its driver died first) is never committed.
+    public var activatedMs: Int64?
     public var activationStart: String?
     /// Why it ended, and who ended it.
     public var reason: String?
@@ -133,6 +136,7 @@ public struct SwitchState: Codable, Sendable, Equatable {
         case bootID = "boot_id"
         case timerUnit = "timer_unit"
         case activationPgid = "activation_pgid"
+        case activatedMs = "activated_ms"
         case activationStart = "activation_start"
         case reason, by
         case endedMs = "ended_ms"

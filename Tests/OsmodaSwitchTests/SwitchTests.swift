@@ -71,7 +71,7 @@ struct SwitchStoreTests {
                     createdMs: 1, deadlineMs: 0, ttlMs: 1000, intervalMs: 100, tolerance: 0, confirm: false, confirmed: false,
                     activationTimeoutMs: 5000,
                     checks: CheckSource(probeFile: nil, flags: file.map { [["file", $0]] } ?? [], flagTimeoutMs: 1000),
-                    rounds: 0, consecutiveFailures: 0)
+                    rounds: 0, consecutiveFailures: 0, activatedMs: 1)
     }
 
     @Test func stateRoundTripsAndIdsAreSafe() throws {
@@ -197,6 +197,15 @@ struct SwitchStoreTests {
         try store.save(s)
         #expect(try engine.commit("sw-ok").phase == .committed)
         #expect(fx.current() == 2)
+
+        // Never seen to activate (its driver died before the activation ended): never committed.
+        s.id = "sw-never"
+        s.activatedMs = nil
+        try fx.setCurrent(1)
+        try store.save(s)
+        let never = try engine.commit("sw-never")
+        #expect(never.phase == .rolledBack && never.reason == "not_activated")
+        #expect(fx.current() == 1)
     }
 
     @Test func anActivationLeftByADeadDriverIsKilledBeforeTheRollback() throws {
