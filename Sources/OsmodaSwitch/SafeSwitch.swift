@@ -418,15 +418,17 @@ public final class SafeSwitch {
     }
 
     /// `boot-check`: every switch left open by a crash or a reboot is rolled back to
-    /// its recorded state; one still driven by a live process is left to it.
+    /// its recorded state, and a failed rollback is retried; one still driven by a live
+    /// process is left to it.
     public func bootCheck() throws(GenError) -> [SwitchState] {
         var out: [SwitchState] = []
-        for s in try store.all() where s.phase.isOpen {
+        for s in try store.all() where s.phase.isOpen || s.phase == .rollbackFailed {
             let driven = [(s.driverPid, s.driverStart), (s.guardianPid, s.guardianStart)].contains { pid, start in
                 pid.map { ProcessLife.alive($0, start: start, bootID: s.bootID) && $0 != Sys.processID() } ?? false
             }
             if driven { out.append(s); continue }
-            out.append(finish(s.id, commit: false, reason: "open_at_boot", verdictNanos: nil, resume: true))
+            out.append(finish(s.id, commit: false, reason: s.phase == .rollbackFailed ? "retry_at_boot" : "open_at_boot",
+                              verdictNanos: nil, resume: true))
         }
         return out
     }

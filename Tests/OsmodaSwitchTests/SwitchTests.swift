@@ -154,9 +154,13 @@ struct SwitchStoreTests {
         try store.save(state("sw-d", fx: fx, file: healthy))
         let d = engine.decideAtDeadline("sw-d", freshRound: true)
         #expect(d.phase == .rollbackFailed && d.detail?.contains("exit status 4") == true)
+        // boot-check retries it (and fails loudly again while the cause stays).
+        let retried = try engine.bootCheck()
+        #expect(retried.map(\.phase) == [.rollbackFailed] && retried.first?.reason == "retry_at_boot")
         // An operator's retry works once the cause is fixed.
         try fx.control(1, .succeed)
         #expect(try engine.rollback("sw-d").phase == .rolledBack)
+        #expect(try engine.bootCheck().isEmpty, "nothing left to do")
     }
 
     @Test func aSwitchFromAnotherBootIsNeverCommitted() throws {
