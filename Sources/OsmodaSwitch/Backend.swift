@@ -70,21 +70,31 @@ public protocol SwitchBackend: Sendable {
     /// The state named by `text`: a generation number or a store path for NixOS.
     func resolve(_ text: String) throws(GenError) -> GenRef
     /// Activates `target` without making it the boot default (`switch-to-configuration test`).
-    func tryOut(_ target: GenRef, timeoutMs: Int64) -> Activation
+    /// `onStart` gets the process group id of the activation as soon as it runs, so
+    /// that it can be recorded and killed by whoever takes over if this process dies.
+    func tryOut(_ target: GenRef, timeoutMs: Int64, onStart: (Int32) -> Void) -> Activation
     /// Makes `target` the default (profile link + `switch-to-configuration boot`).
-    func makeDefault(_ target: GenRef, timeoutMs: Int64) -> Activation
+    func makeDefault(_ target: GenRef, timeoutMs: Int64, onStart: (Int32) -> Void) -> Activation
     /// Goes to `target` for good (profile link + `switch-to-configuration switch`), to
     /// switch to it or to return to it.
-    func returnTo(_ target: GenRef, timeoutMs: Int64) -> Activation
+    func returnTo(_ target: GenRef, timeoutMs: Int64, onStart: (Int32) -> Void) -> Activation
+}
+
+extension SwitchBackend {
+    public func tryOut(_ target: GenRef, timeoutMs: Int64) -> Activation { tryOut(target, timeoutMs: timeoutMs, onStart: { _ in }) }
+    public func makeDefault(_ target: GenRef, timeoutMs: Int64) -> Activation { makeDefault(target, timeoutMs: timeoutMs, onStart: { _ in }) }
+    public func returnTo(_ target: GenRef, timeoutMs: Int64) -> Activation { returnTo(target, timeoutMs: timeoutMs, onStart: { _ in }) }
 }
 
 /// Runs argv with a timeout (the whole process group is killed at it) and interprets the result.
-func runActivation(_ argv: [String], action: String, timeoutMs: Int64, nixos: Bool) -> Activation {
+func runActivation(_ argv: [String], action: String, timeoutMs: Int64, nixos: Bool, onStart: (Int32) -> Void = { _ in }) -> Activation {
     let start = Sys.now().millisecondsSinceEpoch
     let mono = Sys.monotonicNanos()
     let r: SpawnResult
     do {
-        r = try Spawn.run(SpawnOptions(argv: argv, timeoutMs: timeoutMs, outputLimit: 4096, killGraceMs: 2000))
+        let child = try Spawn.start(SpawnOptions(argv: argv, timeoutMs: timeoutMs, outputLimit: 4096, killGraceMs: 2000))
+        onStart(child.pid)
+        r = child.wait()
     } catch {
         return Activation(action: action, exitStatus: nil, signal: nil, result: .failed, detail: "cannot run '\(argv.first ?? "")': \(error.description)",
                           startedMs: start, durationMs: Double(Sys.monotonicNanos() &- mono) / 1e6)
@@ -132,27 +142,27 @@ public struct NixOSBackend: SwitchBackend {
         return p
     }
 
-    func activate(_ target: GenRef, action: String, setLink: Bool, timeoutMs: Int64) -> Activation {
+    func activate(_ target: GenRef, action: String, setLink: Bool, timeoutMs: Int64, onStart: (Int32) -> Void) -> Activation {
         let start = Sys.now().millisecondsSinceEpoch
         do {
             let program = try program(target)
             if setLink, let n = target.number { try profile.setCurrent(n) }
-            return runActivation([program, action], action: action, timeoutMs: timeoutMs, nixos: true)
+            return runActivation([program, action], action: action, timeoutMs: timeoutMs, nixos: true, onStart: onStart)
         } catch {
             return Activation(action: action, exitStatus: nil, signal: nil, result: .failed, detail: error.message, startedMs: start, durationMs: 0)
         }
     }
 
-    public func tryOut(_ target: GenRef, timeoutMs: Int64) -> Activation {
-        activate(target, action: "test", setLink: false, timeoutMs: timeoutMs)
+    public func tryOut(_ target: GenRef, timeoutMs: Int64, onStart: (Int32) -> Void) -> Activation {
+        activate(target, action: "test", setLink: false, timeoutMs: timeoutMs, onStart: onStart)
     }
 
-    public func makeDefault(_ target: GenRef, timeoutMs: Int64) -> Activation {
-        activate(target, action: "boot", setLink: true, timeoutMs: timeoutMs)
+    public func makeDefault(_ target: GenRef, timeoutMs: Int64, onStart: (Int32) -> Void) -> Activation {
+        activate(target, action: "boot", setLink: true, timeoutMs: timeoutMs, onStart: onStart)
     }
 
-    public func returnTo(_ target: GenRef, timeoutMs: Int64) -> Activation {
-        activate(target, action: "switch", setLink: true, timeoutMs: timeoutMs)
+    public func returnTo(_ target: GenRef, timeoutMs: Int64, onStart: (Int32) -> Void) -> Activation {
+        activate(target, action: "switch", setLink: true, timeoutMs: timeoutMs, onStart: onStart)
     }
 }
 
@@ -222,19 +232,19 @@ public struct CommandBackend: SwitchBackend {
         template.map { $0.replacing("{target}", with: target.path) }
     }
 
-    public func tryOut(_ target: GenRef, timeoutMs: Int64) -> Activation {
-        runActivation(argv(config.apply, target), action: "apply", timeoutMs: timeoutMs, nixos: false)
+    public func tryOut(_ target: GenRef, timeoutMs: Int64, onStart: (Int32) -> Void) -> Activation {
+        runActivation(argv(config.apply, target), action: "apply", timeoutMs: timeoutMs, nixos: false, onStart: onStart)
     }
 
-    public func makeDefault(_ target: GenRef, timeoutMs: Int64) -> Activation {
+    public func makeDefault(_ target: GenRef, timeoutMs: Int64, onStart: (Int32) -> Void) -> Activation {
         guard let commit = config.commit else {
             return Activation(action: "commit", exitStatus: nil, signal: nil, result: .ok, detail: "", startedMs: Sys.now().millisecondsSinceEpoch, durationMs: 0)
         }
-        return runActivation(argv(commit, target), action: "commit", timeoutMs: timeoutMs, nixos: false)
+        return runActivation(argv(commit, target), action: "commit", timeoutMs: timeoutMs, nixos: false, onStart: onStart)
     }
 
-    public func returnTo(_ target: GenRef, timeoutMs: Int64) -> Activation {
-        runActivation(argv(config.returnTo, target), action: "return", timeoutMs: timeoutMs, nixos: false)
+    public func returnTo(_ target: GenRef, timeoutMs: Int64, onStart: (Int32) -> Void) -> Activation {
+        runActivation(argv(config.returnTo, target), action: "return", timeoutMs: timeoutMs, nixos: false, onStart: onStart)
     }
 
     /// `osmoda-gen switch N` on this backend applies N for good.

@@ -150,11 +150,19 @@ public struct NixProfile: Sendable {
     /// Adds `system-(max+1)-link` → `storePath` without touching the profile link, as
     /// `nix-env --set` would before switching; returns its number.
     public func addGeneration(_ storePath: String) throws(GenError) -> Int {
-        let n = (try numbers().last ?? 0) + 1
-        do { try Sys.replaceSymlink(linkPath(n), target: storePath) } catch {
-            throw GenError(.io, "cannot add generation \(n): \(error.description)")
+        // Never replace a link: nix (or another osmoda) may have taken the number meanwhile.
+        var attempt = 0
+        while true {
+            let n = (try numbers().last ?? 0) + 1
+            do {
+                try Sys.makeSymlink(linkPath(n), target: storePath)
+                return n
+            } catch {
+                attempt += 1
+                if error.code == 17 /* EEXIST */ && attempt < 10 { continue }
+                throw GenError(.io, "cannot add generation \(n): \(error.description)")
+            }
         }
-        return n
     }
 
     /// Points the profile link at generation `n` atomically (symlink to a temporary

@@ -88,6 +88,11 @@ public final class SafeSwitch {
         if let open = try store.all().first(where: { $0.phase.isOpen }) {
             throw GenError(.busy, "switch '\(open.id)' (\(open.from.label) → \(open.to.label)) is in \(open.phase.rawValue) until \(Timestamp(millisecondsSinceEpoch: open.deadlineMs).rfc3339); commit or roll it back first ('osmoda-switch status \(open.id)')")
         }
+        // A failed rollback left the system in neither state: recording that as the
+        // state to come back to would make the next rollback land there.
+        if let failed = try store.all().last(where: { $0.phase == .rollbackFailed }) {
+            throw GenError(.busy, "the rollback of switch '\(failed.id)' to \(failed.from.label) failed; retry it with 'osmoda-switch rollback \(failed.id)' before beginning another")
+        }
         let from = try backend.current()
         let target: GenRef
         if let nix = backend as? NixOSBackend { target = try nix.resolve(req.target) } else { target = try backend.resolve(req.target) }
@@ -109,16 +114,30 @@ public final class SafeSwitch {
         state.guardianStart = state.guardianPid.flatMap(ProcessLife.startTime)
         state.timerUnit = keepers.startTimer(id, req.activationTimeoutMs + req.ttlMs + 10_000)
         try store.save(state)
+
+        // The lock is held until the activation's process group is recorded, so that no
+        // other process can end the switch while an unrecorded activation runs; whoever
+        // takes over if this process dies kills the recorded group first.
+        let activation = backend.tryOut(target, timeoutMs: req.activationTimeoutMs) { pgid in
+            state.activationPgid = pgid
+            state.activationStart = ProcessLife.startTime(pgid)
+            try? store.save(state)
+            lock?.unlock()
+            lock = nil
+        }
         lock?.unlock()
         lock = nil
-
-        let activation = backend.tryOut(target, timeoutMs: req.activationTimeoutMs)
         do {
             let l = try store.lock(timeoutMs: lockWaitMs(state))
             defer { l.unlock() }
             state = try store.load(id)
-            if state.phase == .probation {
-                state.deadlineMs = Sys.now().millisecondsSinceEpoch + req.ttlMs
+            if state.activationPgid != nil || state.phase == .probation {
+                state.activationPgid = nil
+                state.activationStart = nil
+                if state.phase == .probation {
+                    state.deadlineMs = Sys.now().millisecondsSinceEpoch + req.ttlMs
+                    if activation.ok { state.activatedMs = Sys.now().millisecondsSinceEpoch }
+                }
                 try store.save(state)
             }
         }
@@ -232,7 +251,9 @@ public final class SafeSwitch {
     /// Commits or rolls back, under the lock, if the switch is still open; returns the
     /// final state. `resume` also rolls back a switch left committing or rolling back
     /// (a crash mid-way) or whose rollback failed.
-    public func finish(_ id: String, commit: Bool, reason: String, verdictNanos: UInt64?, resume: Bool = false) -> SwitchState {
+    public func finish(_ id: String, commit wantCommit: Bool, reason wantReason: String, verdictNanos: UInt64?, resume: Bool = false) -> SwitchState {
+        var commit = wantCommit
+        var reason = wantReason
         guard var state = try? store.load(id) else { return failedLoad(id) }
         let lock: FileLock
         do { lock = try store.lock(timeoutMs: lockWaitMs(state)) } catch { return state }
@@ -242,6 +263,29 @@ public final class SafeSwitch {
         let allowed: Bool = commit ? state.phase == .probation
             : (state.phase == .probation || (resume && (state.phase.isOpen || state.phase == .rollbackFailed)))
         guard allowed else { return state }
+        if commit && state.activatedMs == nil {
+            // The new state was never seen to activate (its driver died before or
+            // during the activation): committing would make an untried state the default.
+            commit = false
+            reason = "not_activated"
+        } else if commit, let recorded = state.bootID, let now = ProcessLife.bootID(), recorded != now {
+            // The machine rebooted into the boot default, the recorded state: the new
+            // one is no longer active, and making it the default would leave the state
+            // file saying committed while the system runs the old one.
+            commit = false
+            reason = "rebooted"
+        } else if commit, wantReason == "confirmed", state.confirm, Sys.now().millisecondsSinceEpoch > state.deadlineMs {
+            // A confirmation after the TTL is too late, like a lost operator's.
+            commit = false
+            reason = "not_confirmed"
+        }
+        // An activation left running by a process that died (or still running in the
+        // driver while an operator ends the switch) must not finish after this.
+        if let pgid = state.activationPgid {
+            SafeSwitch.killActivation(pgid, start: state.activationStart, bootID: state.bootID)
+            state.activationPgid = nil
+            state.activationStart = nil
+        }
         let startNanos = Sys.monotonicNanos()
         let verdictToStart = verdictNanos.map { (Double(startNanos &- $0) / 1000).rounded() / 1000 }
         state.phase = commit ? .committing : .rollingBack
@@ -261,8 +305,16 @@ public final class SafeSwitch {
         let backend = state.backend.make()
         let target = commit ? state.to : state.from
         let started = Sys.now()
-        var act = commit ? backend.makeDefault(target, timeoutMs: state.activationTimeoutMs)
-            : backend.returnTo(target, timeoutMs: state.activationTimeoutMs)
+        let store = self.store
+        let recordPgid: (Int32) -> Void = { pgid in
+            // We hold the lock: if this process dies now, the next finisher kills it.
+            var s = state
+            s.activationPgid = pgid
+            s.activationStart = ProcessLife.startTime(pgid)
+            try? store.save(s)
+        }
+        var act = commit ? backend.makeDefault(target, timeoutMs: state.activationTimeoutMs, onStart: recordPgid)
+            : backend.returnTo(target, timeoutMs: state.activationTimeoutMs, onStart: recordPgid)
         if !commit && act.ok, let now = try? backend.current(), now != state.from {
             act.result = .failed
             act.detail = "the return reported success but the current state is \(now.label), not \(state.from.label)"
@@ -341,7 +393,10 @@ public final class SafeSwitch {
             if !state.phase.isOpen { return state }
             let driverAlive = state.driverPid.map { ProcessLife.alive($0, start: state.driverStart, bootID: state.bootID) } ?? false
             if !driverAlive {
-                if state.phase != .probation { return finish(id, commit: false, reason: "interrupted", verdictNanos: nil, resume: true) }
+                if state.phase != .probation || state.activationPgid != nil || state.activatedMs == nil {
+                    // Died mid-activation (or mid-transition): the outcome is unknown; go back.
+                    return finish(id, commit: false, reason: "interrupted", verdictNanos: nil, resume: true)
+                }
                 return probation(id)
             }
             let maxProbe = Int64(((try? state.checks.specs()) ?? []).map(\.timeoutMs).max() ?? 0)
@@ -363,17 +418,33 @@ public final class SafeSwitch {
     }
 
     /// `boot-check`: every switch left open by a crash or a reboot is rolled back to
-    /// its recorded state; one still driven by a live process is left to it.
+    /// its recorded state, and a failed rollback is retried; one still driven by a live
+    /// process is left to it.
     public func bootCheck() throws(GenError) -> [SwitchState] {
         var out: [SwitchState] = []
-        for s in try store.all() where s.phase.isOpen {
+        for s in try store.all() where s.phase.isOpen || s.phase == .rollbackFailed {
             let driven = [(s.driverPid, s.driverStart), (s.guardianPid, s.guardianStart)].contains { pid, start in
                 pid.map { ProcessLife.alive($0, start: start, bootID: s.bootID) && $0 != Sys.processID() } ?? false
             }
             if driven { out.append(s); continue }
-            out.append(finish(s.id, commit: false, reason: "open_at_boot", verdictNanos: nil, resume: true))
+            out.append(finish(s.id, commit: false, reason: s.phase == .rollbackFailed ? "retry_at_boot" : "open_at_boot",
+                              verdictNanos: nil, resume: true))
         }
         return out
+    }
+}
+
+extension SafeSwitch {
+    /// Kills the process group of an activation recorded in a state file, unless its
+    /// leader's pid now belongs to another process or the record is from another boot,
+    /// and waits (up to 5 s) for the leader to be gone.
+    static func killActivation(_ pgid: Int32, start: String?, bootID recorded: String?) {
+        guard pgid > 1 else { return }
+        if let recorded, let now = ProcessLife.bootID(), recorded != now { return }
+        if let start, let now = ProcessLife.startTime(pgid), now != start { return }
+        try? Processes.signalGroup(pgid, 9)  // SIGKILL
+        let end = Sys.monotonicNanos() &+ 5_000_000_000
+        while ProcessLife.startTime(pgid) != nil && Sys.monotonicNanos() < end { Sys.sleep(milliseconds: 10) }
     }
 }
 

@@ -104,6 +104,14 @@ public struct SwitchState: Codable, Sendable, Equatable {
     /// The kernel's boot id when the switch began: after a reboot no recorded pid is ours.
     public var bootID: String?
     public var timerUnit: String?
+    /// The process group of an activation (switch-to-configuration, or a command) that
+    /// is running, with its leader's start time: whoever takes the switch over after
+    /// its runner died kills it first, so that it cannot finish after a rollback.
+    public var activationPgid: Int32?
+    /// When the activation on probation succeeded; nil until then. A switch whose
+    /// activation never completed (its driver died first) is never committed.
+    public var activatedMs: Int64?
+    public var activationStart: String?
     /// Why it ended, and who ended it.
     public var reason: String?
     public var by: String?
@@ -127,6 +135,9 @@ public struct SwitchState: Codable, Sendable, Equatable {
         case guardianStart = "guardian_start"
         case bootID = "boot_id"
         case timerUnit = "timer_unit"
+        case activationPgid = "activation_pgid"
+        case activatedMs = "activated_ms"
+        case activationStart = "activation_start"
         case reason, by
         case endedMs = "ended_ms"
         case detail

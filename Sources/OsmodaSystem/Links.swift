@@ -50,6 +50,13 @@ extension Sys {
         try syncDirectory(of: path)
     }
 
+    /// Creates the symbolic link `path` → `target` with `symlink(2)`, failing with
+    /// `EEXIST` rather than replacing a link that is there, then `fsync`s the directory.
+    public static func makeSymlink(_ path: String, target: String) throws(SystemError) {
+        guard symlink(target, path) == 0 else { throw SystemError("symlink", subject: path) }
+        try syncDirectory(of: path)
+    }
+
     /// The effective user id, from `geteuid(2)`.
     public static var effectiveUID: UInt32 { geteuid() }
 }

@@ -468,4 +468,37 @@ struct SwitchWorld {
         #expect(w.journal(id).contains { $0.string("type") == "switch.check" && $0.string("by") == "guardian" }, "the guardian kept checking")
         #expect(w.fx.current() == 1)
     }
+
+    @Test func driverKilledMidActivationLeavesNoActivationBehind() throws {
+        let w = try SwitchWorld()
+        defer { w.remove() }
+        // switch-to-configuration test hangs (its own process group, a long timeout):
+        // once the driver is gone nothing would stop it finishing after a rollback.
+        try w.fx.control(2, .hang, action: "test")
+        let bg = try BackgroundTool("osmoda-switch", w.beginArgs("2", ["--ttl", "30s", "--interval", "200ms", "--timeout", "120s"]), in: w.fx.root)
+        #expect(eventually(15) { w.onlyID().flatMap { w.state($0)?.int("activation_pgid") } != nil }, "the activation's group is recorded")
+        let id = try #require(w.onlyID())
+        let pgid = try #require(w.state(id)?.int("activation_pgid"))
+        #expect(eventually(5) { w.fx.calls().map(\.action) == ["test"] })
+        kill(bg.process.processIdentifier, SIGKILL)
+        _ = bg.wait(timeout: 5)
+        #expect(eventually(15) { w.state(id)?.string("phase") == "rolled_back" }, "the guardian rolled back: \(w.journal(id))")
+        #expect(w.state(id)?.string("reason") == "interrupted" && w.state(id)?.string("by") == "guardian")
+        #expect(w.state(id)?.int("activation_pgid") == nil)
+        #expect(kill(-Int32(pgid), 0) != 0 || liveGroupMembers(Int32(pgid)).isEmpty, "the hanging activation was killed")
+        #expect(w.fx.current() == 1)
+        #expect(w.fx.calls().map { "\($0.action) \($0.generation)" } == ["test 2", "switch 1"])
+    }
+}
+
+/// Processes of group `pgid` that are not zombies.
+func liveGroupMembers(_ pgid: Int32) -> [Int32] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return names.compactMap { name -> Int32? in
+        guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let f = stat[stat.index(after: close)...].split(separator: " ")
+        guard f.count > 2, f[0] != "Z", f[0] != "X", Int32(f[2]) == pgid else { return nil }
+        return pid
+    }
 }

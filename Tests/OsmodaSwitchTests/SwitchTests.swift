@@ -2,6 +2,7 @@ import Foundation
 import OsmodaCheck
 import OsmodaCore
 @testable import OsmodaSwitch
+import OsmodaSystem
 import OsmodaTestSupport
 import Testing
 
@@ -70,7 +71,7 @@ struct SwitchStoreTests {
                     createdMs: 1, deadlineMs: 0, ttlMs: 1000, intervalMs: 100, tolerance: 0, confirm: false, confirmed: false,
                     activationTimeoutMs: 5000,
                     checks: CheckSource(probeFile: nil, flags: file.map { [["file", $0]] } ?? [], flagTimeoutMs: 1000),
-                    rounds: 0, consecutiveFailures: 0)
+                    rounds: 0, consecutiveFailures: 0, activatedMs: 1)
     }
 
     @Test func stateRoundTripsAndIdsAreSafe() throws {
@@ -153,8 +154,99 @@ struct SwitchStoreTests {
         try store.save(state("sw-d", fx: fx, file: healthy))
         let d = engine.decideAtDeadline("sw-d", freshRound: true)
         #expect(d.phase == .rollbackFailed && d.detail?.contains("exit status 4") == true)
+        // boot-check retries it (and fails loudly again while the cause stays).
+        let retried = try engine.bootCheck()
+        #expect(retried.map(\.phase) == [.rollbackFailed] && retried.first?.reason == "retry_at_boot")
         // An operator's retry works once the cause is fixed.
         try fx.control(1, .succeed)
         #expect(try engine.rollback("sw-d").phase == .rolledBack)
+        #expect(try engine.bootCheck().isEmpty, "nothing left to do")
+    }
+
+    @Test func aSwitchFromAnotherBootIsNeverCommitted() throws {
+        let fx = try GenerationFixture(generations: 2, current: 1)
+        defer { fx.remove() }
+        let store = SwitchStore(directory: fx.root.appendingPathComponent("state").path)
+        try store.prepare()
+        var s = state("sw-r", fx: fx)
+        s.bootID = "a-boot-before-this-one"
+        s.deadlineMs = Int64(Date().timeIntervalSince1970 * 1000) + 600_000
+        try store.save(s)
+        let engine = SafeSwitch(store: store, role: "operator") { _, _ in }
+        // The machine booted the old default: committing now would make a generation that
+        // is not running the default while the state says committed.
+        let end = try engine.commit("sw-r")
+        #expect(end.phase == .rolledBack && end.reason == "rebooted")
+        #expect(fx.current() == 1)
+        #expect(fx.calls().map(\.action) == ["switch"])
+    }
+
+    @Test func aConfirmAfterTheTTLIsTooLate() throws {
+        let fx = try GenerationFixture(generations: 2, current: 1)
+        defer { fx.remove() }
+        let store = SwitchStore(directory: fx.root.appendingPathComponent("state").path)
+        try store.prepare()
+        var s = state("sw-late", fx: fx)
+        s.confirm = true
+        s.deadlineMs = Int64(Date().timeIntervalSince1970 * 1000) - 1000
+        try store.save(s)
+        let engine = SafeSwitch(store: store, role: "operator") { _, _ in }
+        let end = try engine.commit("sw-late")
+        #expect(end.phase == .rolledBack && end.reason == "not_confirmed")
+        #expect(fx.current() == 1)
+
+        // In time, the same confirm commits.
+        s.id = "sw-ok"
+        s.deadlineMs = Int64(Date().timeIntervalSince1970 * 1000) + 600_000
+        try store.save(s)
+        #expect(try engine.commit("sw-ok").phase == .committed)
+        #expect(fx.current() == 2)
+
+        // Never seen to activate (its driver died before the activation ended): never committed.
+        s.id = "sw-never"
+        s.activatedMs = nil
+        try fx.setCurrent(1)
+        try store.save(s)
+        let never = try engine.commit("sw-never")
+        #expect(never.phase == .rolledBack && never.reason == "not_activated")
+        #expect(fx.current() == 1)
+    }
+
+    @Test func anActivationLeftByADeadDriverIsKilledBeforeTheRollback() throws {
+        let fx = try GenerationFixture(generations: 2, current: 1)
+        defer { fx.remove() }
+        let store = SwitchStore(directory: fx.root.appendingPathComponent("state").path)
+        try store.prepare()
+        // A switch-to-configuration test still running (its own process group) whose
+        // driver is gone: it must not be able to finish after the rollback.
+        let orphan = try Spawn.start(SpawnOptions(argv: ["/bin/sh", "-c", "sleep 1000 & wait"]))
+        var s = state("sw-o", fx: fx)
+        s.deadlineMs = Int64(Date().timeIntervalSince1970 * 1000) + 600_000
+        s.driverPid = nil
+        s.bootID = ProcessLife.bootID()
+        s.activationPgid = orphan.pid
+        s.activationStart = ProcessLife.startTime(orphan.pid)
+        try store.save(s)
+        let engine = SafeSwitch(store: store, role: "guardian") { _, _ in }
+        let end = engine.guardSwitch("sw-o")
+        #expect(end.phase == .rolledBack && end.reason == "interrupted")
+        #expect(end.activationPgid == nil)
+        #expect(orphan.wait().signal == 9, "the orphaned activation's group was killed")
+        #expect(liveMembers(ofGroup: orphan.pid).isEmpty, "no member of its group is left running")
+        #expect(fx.current() == 1)
+        #expect(fx.calls().map(\.action) == ["switch"])
+    }
+
+    /// The pids of processes in group `pgid` that are not zombies (a killed member may
+    /// wait to be reaped by init).
+    func liveMembers(ofGroup pgid: Int32) -> [Int32] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return names.compactMap { name -> Int32? in
+            guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let f = stat[stat.index(after: close)...].split(separator: " ")
+            guard f.count > 2, f[0] != "Z", f[0] != "X", Int32(f[2]) == pgid else { return nil }
+            return pid
+        }
     }
 }
