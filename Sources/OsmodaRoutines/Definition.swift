@@ -186,6 +186,17 @@ public struct RoutineDefinition: Sendable {
         let base = String(path.split(separator: "/").last ?? "")
         let isTOML = base.hasSuffix(".toml")
         let stem = String(base.dropLast(isTOML ? 5 : (base.hasSuffix(".json") ? 5 : 0)))
+        // A definition runs commands as the scheduler's user: like cron, refuse one that
+        // another user could have written.
+        if let info = try? FileStatus.stat(path) {
+            if info.mode & 0o022 != 0 {
+                throw DefinitionError(path: path, message: "refused: writable by group or others (mode \(String(info.mode, radix: 8))); chmod go-w it")
+            }
+            let me = Sys.effectiveUID
+            if info.ownerUID != me && info.ownerUID != 0 {
+                throw DefinitionError(path: path, message: "refused: owned by uid \(info.ownerUID), not by this user (\(me)) or root")
+            }
+        }
         let bytes: [UInt8]
         do { bytes = try Sys.readFile(path, limit: 1 << 20) } catch {
             throw DefinitionError(path: path, message: "cannot read: \(error.description)")

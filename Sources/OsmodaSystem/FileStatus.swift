@@ -15,11 +15,17 @@ public struct FileInfo: Sendable, Equatable {
     public var sizeBytes: Int64
     /// The modification time, in nanoseconds since the Unix epoch.
     public var modifiedNanos: Int64
+    /// The permission bits (`st_mode & 07777`).
+    public var mode: UInt32
+    /// The owner's uid.
+    public var ownerUID: UInt32
 
-    public init(kind: Kind, sizeBytes: Int64, modifiedNanos: Int64) {
+    public init(kind: Kind, sizeBytes: Int64, modifiedNanos: Int64, mode: UInt32 = 0, ownerUID: UInt32 = 0) {
         self.kind = kind
         self.sizeBytes = sizeBytes
         self.modifiedNanos = modifiedNanos
+        self.mode = mode
+        self.ownerUID = ownerUID
     }
 }
 
@@ -72,7 +78,8 @@ public enum FileStatus {
         default: kind = .unknown
         }
         return FileInfo(kind: kind, sizeBytes: Int64(st.st_size),
-                        modifiedNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+                        modifiedNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                        mode: UInt32(st.st_mode & 0o7777), ownerUID: UInt32(st.st_uid))
     }
 
     /// Whether `path` exists (`stat(2)` succeeds).

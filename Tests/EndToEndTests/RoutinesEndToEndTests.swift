@@ -17,6 +17,7 @@ struct RoutinesEndToEndTests {
         }
         func define(_ name: String, _ json: String) throws {
             try json.write(toFile: defs + "/" + name, atomically: true, encoding: .utf8)
+            chmod(defs + "/" + name, 0o644)
         }
         var dirArgs: [String] { ["--dir", defs, "--state", state] }
         /// `osmoda-routines serve` on these directories, its output thrown away.

@@ -10,6 +10,7 @@ struct DefinitionTests {
         defer { ToolRunner.removeTemporaryDirectory(dir) }
         let path = dir.path + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o644)  // whatever the umask: group- or world-writable files are refused
         do { return (try RoutineDefinition.load(path: path), nil) } catch {
             return (nil, DefinitionError(path: String(error.path.split(separator: "/").last ?? ""), field: error.field, message: error.message))
         }
@@ -80,14 +81,45 @@ struct DefinitionTests {
         try #"{"every":"5m","command":["true"]}"#.write(toFile: dir.path + "/good.json", atomically: true, encoding: .utf8)
         try "{".write(toFile: dir.path + "/broken.json", atomically: true, encoding: .utf8)
         try "ignored".write(toFile: dir.path + "/README", atomically: true, encoding: .utf8)
+        for f in ["good.json", "broken.json"] { chmod(dir.path + "/" + f, 0o644) }
         let (routines, errors) = try DefinitionDirectory(path: dir.path).loadAll()
         #expect(routines.map(\.name) == ["good"])
         #expect(errors.map(\.path) == [dir.path + "/broken.json"])
     }
 
+    /// As cron does: a definition another user could have written is refused, with the
+    /// reason, and the others still load.
+    @Test func definitionsOthersCouldWriteAreRefused() throws {
+        let dir = try ToolRunner.temporaryDirectory("osmoda-defs")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        for name in ["good", "group", "world", "stranger"] {
+            try #"{"every":"5m","command":["true"]}"#.write(toFile: dir.path + "/\(name).json", atomically: true, encoding: .utf8)
+            chmod(dir.path + "/\(name).json", 0o644)
+        }
+        chmod(dir.path + "/group.json", 0o664)
+        chmod(dir.path + "/world.json", 0o646)
+        let strangerOwned = getuid() == 0 && chown(dir.path + "/stranger.json", 65534, 65534) == 0
+        let (routines, errors) = try DefinitionDirectory(path: dir.path).loadAll()
+        #expect(routines.map(\.name) == (strangerOwned ? ["good"] : ["good", "stranger"]))
+        let messages = Dictionary(uniqueKeysWithValues: errors.map { (String($0.path.split(separator: "/").last ?? ""), $0.message) })
+        #expect(messages["group.json"] == "refused: writable by group or others (mode 664); chmod go-w it")
+        #expect(messages["world.json"] == "refused: writable by group or others (mode 646); chmod go-w it")
+        if strangerOwned {
+            #expect(messages["stranger.json"] == "refused: owned by uid 65534, not by this user (0) or root")
+        }
+    }
+
     @Test func examplesAreValid() throws {
-        let dir = ToolRunner.packageRoot.appendingPathComponent("examples/routines").path
-        let (routines, errors) = try DefinitionDirectory(path: dir).loadAll()
+        // Copied with mode 0644, so that a checkout made under a loose umask still tests
+        // their content.
+        let source = ToolRunner.packageRoot.appendingPathComponent("examples/routines").path
+        let dir = try ToolRunner.temporaryDirectory("osmoda-examples")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) {
+            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: dir.path + "/" + name)
+            chmod(dir.path + "/" + name, 0o644)
+        }
+        let (routines, errors) = try DefinitionDirectory(path: dir.path).loadAll()
         #expect(errors.isEmpty, "\(errors)")
         #expect(Set(routines.map(\.name)).isSuperset(of: ["health-check", "service-monitor", "log-scan"]))
     }
