@@ -175,8 +175,7 @@ struct GenDiff: ParsableCommand {
             let profile = where_.nixProfile
             let pa = try gen { () throws(GenError) in try profile.storePath(a) }
             let pb = try gen { () throws(GenError) in try profile.storePath(b) }
-            let path = Sys.env("PATH") ?? "/usr/bin:/bin"
-            guard let nix = path.split(separator: ":").map({ "\($0)/nix" }).first(where: { Sys.isExecutable($0) }) else {
+            guard let nix = ProgramLocator.locate("nix", selfExecutable: nil, searchPath: Sys.env("PATH") ?? "/usr/bin:/bin") else {
                 throw ToolFailure("nix is not installed (no 'nix' on PATH): diff needs 'nix store diff-closures'", status: .unavailable)
             }
             let r: SpawnResult

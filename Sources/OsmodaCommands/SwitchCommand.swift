@@ -228,7 +228,7 @@ struct SwitchBegin: ParsableCommand {
                     }
                 },
                 startTimer: { id, delayMs in
-                    guard timer == "auto", Sys.exists("/run/systemd/system"),
+                    guard timer == "auto", FileStatus.exists("/run/systemd/system"),
                           let me = selfInvocation(["deadline", id, "--state-dir", store.directory] + ledgerArguments(ledger)) else { return nil }
                     let unit = "osmoda-switch-\(id)"
                     let argv = ["systemd-run"] + (Sys.effectiveUID == 0 ? [] : ["--user"]) +

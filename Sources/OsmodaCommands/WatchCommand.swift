@@ -171,10 +171,6 @@ public struct WatchCommand: ParsableCommand {
 
     /// `osmoda-gen` beside this program, else the name (looked up on PATH when run).
     func locateGen() -> String {
-        if let exe = PathCalls.readLink("/proc/self/exe"), let slash = exe.lastIndex(of: "/") {
-            let candidate = String(exe[..<slash]) + "/osmoda-gen"
-            if PathCalls.isExecutableFile(candidate) { return candidate }
-        }
-        return "osmoda-gen"
+        ProgramLocator.locate("osmoda-gen", searchPath: nil) ?? "osmoda-gen"
     }
 }

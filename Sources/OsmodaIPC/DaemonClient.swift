@@ -83,20 +83,32 @@ public struct Autostart: Sendable, Equatable {
     /// directory of `selfExecutable`; else the first executable `osmodad` on `searchPath`.
     public static func locateDaemon(explicit: String?, selfExecutable: String?, searchPath: String?) -> String? {
         if let explicit { return explicit }
-        if let exe = selfExecutable, let slash = exe.lastIndex(of: "/") {
-            let candidate = String(exe[..<slash]) + "/osmodad"
-            if PathCalls.isExecutableFile(candidate) { return candidate }
-        }
-        for dir in (searchPath ?? "").split(separator: ":") where dir.hasPrefix("/") {
-            let candidate = String(dir) + "/osmodad"
-            if PathCalls.isExecutableFile(candidate) { return candidate }
-        }
-        return nil
+        return ProgramLocator.locate("osmodad", selfExecutable: selfExecutable, searchPath: searchPath)
     }
 
     /// Variables the started daemon must not inherit from its client: systemd's
     /// activation and notification (they were meant for the client's own service).
     static let scrubbed: Set<String> = ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC", disableVariable]
+}
+
+/// Finds the programs osmoda runs: a sibling installed beside the running executable
+/// (the multi-call binary's links, ADR 0001), then the first on `PATH`.
+package enum ProgramLocator {
+    /// `name` in the directory of `selfExecutable` (default: this process's
+    /// `/proc/self/exe`), else the first executable regular file `name` in an absolute
+    /// directory of `searchPath` (relative entries are ignored); `nil` when none is found.
+    package static func locate(_ name: String, selfExecutable: String? = PathCalls.readLink("/proc/self/exe"),
+                              searchPath: String? = Sys.env("PATH")) -> String? {
+        if let exe = selfExecutable, let slash = exe.lastIndex(of: "/") {
+            let candidate = String(exe[..<slash]) + "/" + name
+            if PathCalls.isExecutableFile(candidate) { return candidate }
+        }
+        for dir in (searchPath ?? "").split(separator: ":") where dir.hasPrefix("/") {
+            let candidate = String(dir) + "/" + name
+            if PathCalls.isExecutableFile(candidate) { return candidate }
+        }
+        return nil
+    }
 }
 
 /// How a client connects and calls.

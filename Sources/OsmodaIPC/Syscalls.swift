@@ -283,12 +283,7 @@ package enum PathCalls {
 
     /// The target of a symbolic link, from `readlink(2)`; `nil` when it cannot be read
     /// (another user's `/proc/PID/exe`, a process that has gone).
-    package static func readLink(_ path: String) -> String? {
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink(path, &buf, buf.count - 1)
-        guard n >= 0 else { return nil }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    package static func readLink(_ path: String) -> String? { try? Sys.readLink(path) }
 }
 
 /// Facts about this process.

@@ -129,7 +129,7 @@ public struct NixOSBackend: SwitchBackend {
         let t = trimmed(text)
         if let n = Int(t), n > 0 { return GenRef(number: n, path: try profile.storePath(n)) }
         guard t.hasPrefix("/") else { throw GenError(.badData, "'\(t)' is neither a generation number nor a store path") }
-        guard Sys.exists(t) else { throw GenError(.notFound, "store path '\(t)' does not exist") }
+        guard FileStatus.exists(t) else { throw GenError(.notFound, "store path '\(t)' does not exist") }
         if let n = try profile.number(forStorePath: t) { return GenRef(number: n, path: try profile.storePath(n)) }
         let n = try profile.addGeneration(t)
         return GenRef(number: n, path: t)

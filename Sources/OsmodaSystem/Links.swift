@@ -29,9 +29,6 @@ extension Sys {
         return Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
     }
 
-    /// Whether `path` exists (following links), by `access(2)`.
-    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
-
     /// Whether `path` may be executed by this process, by `access(2)`.
     public static func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
 

@@ -22,9 +22,11 @@ public struct KeyEncryptionKey: Sendable {
         self.secret = secret
     }
 
+    private init(checked secret: SecretBytes) { self.secret = secret }
+
     /// A fresh random KEK.
     public static func generate() -> KeyEncryptionKey {
-        try! KeyEncryptionKey(SecretBytes(randomCount: count))
+        KeyEncryptionKey(checked: SecretBytes(randomCount: count))
     }
 
     /// Argon2id (libsodium `crypto_pwhash`, version 1.3) over the passphrase, with the

@@ -9,10 +9,15 @@ public struct SolanaKeypair: Sendable {
 
     /// The keypair of a 32-byte seed (RFC 8032's private key).
     public init(seed: SecretBytes) throws(VaultError) {
-        guard sodiumReady else { fatalError("libsodium failed to initialise") }
         guard seed.count == 32 else {
             throw VaultError("key.invalid", "an Ed25519 seed is 32 bytes, not \(seed.count)")
         }
+        self.init(checkedSeed: seed)
+    }
+
+    /// The keypair of a seed already known to be 32 bytes.
+    private init(checkedSeed seed: SecretBytes) {
+        guard sodiumReady else { fatalError("libsodium failed to initialise") }
         var pk = [UInt8](repeating: 0, count: 32)
         secretKey = SecretBytes(count: 64) { sk in
             seed.withBytePointer { s in
@@ -24,7 +29,7 @@ public struct SolanaKeypair: Sendable {
     }
 
     public static func generate() -> SolanaKeypair {
-        try! SolanaKeypair(seed: SecretBytes(randomCount: 32))
+        SolanaKeypair(checkedSeed: SecretBytes(randomCount: 32))
     }
 
     /// The address: base58 of the public key.
