@@ -46,6 +46,11 @@ let package = Package(
         .target(name: "OsmodaRoutines", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCron"], swiftSettings: strict),
         .target(name: "OsmodaWatch", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaVault", dependencies: ["OsmodaCore", "COpenSSL", "CSodium", "CSecp256k1"], swiftSettings: strict),
+        // The vault's service in osmodad: key files, lifecycle, spend policy, signing methods.
+        .target(name: "OsmodaKeys", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", "OsmodaVault"],
+                swiftSettings: strict),
+        // The egress proxy's policy: address classification, host names, rules. No networking.
+        .target(name: "OsmodaEgress", dependencies: ["OsmodaCore"], swiftSettings: strict),
         .target(name: "OsmodaSwitch", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCheck"], swiftSettings: strict),
         .target(
             name: "OsmodaCommands",
@@ -71,6 +76,8 @@ let package = Package(
         .testTarget(name: "OsmodaCronTests", dependencies: ["OsmodaCron", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaRoutinesTests", dependencies: ["OsmodaRoutines", "OsmodaCron", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaVaultTests", dependencies: ["OsmodaVault", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaKeysTests", dependencies: ["OsmodaKeys", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaEgressTests", dependencies: ["OsmodaEgress", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaSwitchTests", dependencies: ["OsmodaSwitch", "OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
