@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "OsmodaKeys", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", "OsmodaVault"],
                 swiftSettings: strict),
         // The egress proxy's policy: address classification, host names, rules. No networking.
-        .target(name: "OsmodaEgress", dependencies: ["OsmodaCore"], swiftSettings: strict),
+        .target(name: "OsmodaEgress", dependencies: ["OsmodaCore", "COpenSSL"], swiftSettings: strict),
         .target(name: "OsmodaSwitch", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCheck"], swiftSettings: strict),
         .target(
             name: "OsmodaCommands",
