@@ -44,6 +44,19 @@ public enum HostParser {
         guard b.count <= maxHostBytes else {
             throw EgressInputError("host \(quoted(b)) is too long (\(b.count) bytes, at most 253 for a name)")
         }
+        for c in b {
+            switch c {
+            case 0x00..<0x20, 0x7f:
+                throw EgressInputError("host \(quoted(b)) contains a control character")
+            case 0x80...:
+                throw EgressInputError("host \(quoted(b)) is not ASCII: send its IDNA form (xn--…), as curl and browsers do")
+            case UInt8(ascii: " "):
+                throw EgressInputError("host \(quoted(b)) contains a space")
+            case UInt8(ascii: "@"):
+                throw EgressInputError("host \(quoted(b)) contains '@': user information is not allowed in a host")
+            default: continue
+            }
+        }
         if b.first == UInt8(ascii: "[") {
             guard b.last == UInt8(ascii: "]"), b.count > 2 else {
                 throw EgressInputError("host \(quoted(b)): unbalanced '[' in an IPv6 literal")
@@ -107,20 +120,8 @@ public enum HostParser {
     // MARK: - IPv4 in inet_aton notation, and names
 
     static func parseNameOrIPv4(_ raw: [UInt8]) throws(EgressInputError) -> RequestHost {
-        for c in raw {
-            switch c {
-            case 0x00..<0x20, 0x7f:
-                throw EgressInputError("host \(quoted(raw)) contains a control character")
-            case 0x80...:
-                throw EgressInputError("host \(quoted(raw)) is not ASCII: send its IDNA form (xn--…), as curl and browsers do")
-            case UInt8(ascii: " "):
-                throw EgressInputError("host \(quoted(raw)) contains a space")
-            case UInt8(ascii: "%"):
-                throw EgressInputError("host \(quoted(raw)) contains '%': percent-encoding is not allowed in a host")
-            case UInt8(ascii: "@"):
-                throw EgressInputError("host \(quoted(raw)) contains '@': user information is not allowed in a host")
-            default: continue
-            }
+        if raw.contains(UInt8(ascii: "%")) {
+            throw EgressInputError("host \(quoted(raw)) contains '%': percent-encoding is not allowed in a host")
         }
         var b = raw
         // One trailing dot is the root of an absolute name; two are an empty label.
