@@ -302,3 +302,49 @@ enum LibC {
         }
     }
 }
+
+@Suite struct RequestTargetTests {
+    @Test func authoritiesWithADefaultPort() throws {
+        let plain = try HostParser.parseAuthority("Example.COM", defaultPort: 80)
+        #expect(plain.host == .name("example.com") && plain.port == 80)
+        let withPort = try HostParser.parseAuthority("example.com:8080", defaultPort: 80)
+        #expect(withPort.port == 8080)
+        let v6 = try HostParser.parseAuthority("[::1]", defaultPort: 80)
+        #expect(v6.host == .address(IPAddress("::1")!) && v6.port == 80)
+        #expect(try HostParser.parseAuthority("[::1]:81", defaultPort: 80).port == 81)
+        #expect(try HostParser.parseAuthority("0x7f.1", defaultPort: 80).host == .address(.v4(0x7f00_0001)))
+        #expect(throws: EgressInputError("authority '::1': an IPv6 address must be in brackets, e.g. [::1]:443")) {
+            try HostParser.parseAuthority("::1", defaultPort: 80)
+        }
+        #expect(throws: EgressInputError("'example.com:': empty port")) { try HostParser.parseAuthority("example.com:", defaultPort: 80) }
+    }
+
+    @Test(arguments: [
+        ("http://example.com/a/b?c=d", "example.com", 80, "/a/b?c=d"),
+        ("HTTP://Example.com:8080", "example.com", 8080, "/"),
+        ("http://example.com?x", "example.com", 80, "/?x"),
+        ("http://[::1]:8080/", "::1", 8080, "/"),
+        ("http://2130706433/latest/meta-data", "127.0.0.1", 80, "/latest/meta-data"),
+        ("http://169.254.169.254./", "169.254.169.254", 80, "/"),
+    ])
+    func absoluteTargets(_ target: String, _ host: String, _ port: Int, _ path: String) throws {
+        let t = try HostParser.parseAbsoluteHTTP(target)
+        #expect(t.host.description == host && t.port == port && t.path == path)
+    }
+
+    @Test(arguments: [
+        ("https://example.com/", "request target 'https://example.com/' is not an absolute http:// URL"),
+        ("/index.html", "request target '/index.html' is not an absolute http:// URL"),
+        ("http://", "request target 'http://' is not an absolute http:// URL"),
+        ("http:///x", "request target 'http:///x' has no host"),
+        ("http://user:pw@example.com/", "request target 'http://user:pw@example.com/': user information is not allowed in a proxied URL"),
+        ("http://example.com@127.0.0.1/", "request target 'http://example.com@127.0.0.1/': user information is not allowed in a proxied URL"),
+        ("http://example.com/#top", "request target 'http://example.com/#top': a fragment is not allowed in a request target"),
+        ("http://example.com/a b", "request target 'http://example.com/a b' contains a space, a control character or a non-ASCII byte"),
+        ("http://example.com:0/", "'example.com:0': port 0 is out of range 1-65535"),
+        ("http://exa_mple.com/", "host name 'exa_mple.com' contains '_': only letters, digits, '-' and '.' are allowed"),
+    ])
+    func badTargets(_ target: String, _ message: String) {
+        #expect(throws: EgressInputError(message)) { try HostParser.parseAbsoluteHTTP(target) }
+    }
+}
