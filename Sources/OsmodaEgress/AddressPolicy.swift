@@ -136,6 +136,7 @@ public struct AddressPolicy: Sendable {
             range("64:ff9b::/96", "nat64", "NAT64 well-known prefix", "RFC 6052"),
             range("64:ff9b:1::/48", "nat64", "NAT64 local-use prefix", "RFC 8215"),
             range("100::/64", "discard", "discard-only", "RFC 6666"),
+            range("100:0:0:1::/64", "dummy", "dummy IPv6 prefix", "RFC 9780"),
             range("2001::/23", "ietf_protocol", "IETF protocol assignments", "RFC 2928"),
             range("2001::/32", "teredo", "Teredo", "RFC 4380"),
             range("2001:2::/48", "benchmarking", "benchmarking", "RFC 5180"),

@@ -35,6 +35,7 @@ import Testing
         ("64:ff9b::/96", "address:nat64(64:ff9b::/96)"),
         ("64:ff9b:1::/48", "address:nat64(64:ff9b:1::/48)"),
         ("100::/64", "address:discard(100::/64)"),
+        ("100:0:0:1::/64", "address:dummy(100:0:0:1::/64)"),
         ("2001::/32", "address:teredo(2001::/32)"),
         ("2001:2::/48", "address:benchmarking(2001:2::/48)"),
         ("2001:10::/28", "address:orchid(2001:10::/28)"),

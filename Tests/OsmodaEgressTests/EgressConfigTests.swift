@@ -1,4 +1,5 @@
 import OsmodaEgress
+import OsmodaTestSupport
 import Testing
 
 @Suite struct EgressConfigTests {
@@ -150,5 +151,35 @@ import Testing
     ])
     func errorsNameTheFileAndTheField(_ text: String, _ message: String) {
         #expect(throws: EgressInputError(message)) { try parse(text) }
+    }
+}
+
+@Suite struct EgressConfigFuzzTests {
+    /// The documented example with random bytes changed, dropped or repeated: the parser
+    /// returns a config or an error naming the file, and never crashes.
+    @Test func mutatedConfigsNeverCrash() {
+        var g = SplitMix64(seed: 0xC0F)
+        let base = Array(EgressConfigTests.example.utf8)
+        let alphabet = Array("{}[]\":,0123456789.-/*abcdefxz \\\n\u{0}".utf8)
+        var parsed = 0
+        for _ in 0..<3000 {
+            var b = base
+            for _ in 0..<g.int(in: 1...4) {
+                let at = g.below(b.count)
+                switch g.below(3) {
+                case 0: b[at] = g.pick(alphabet)
+                case 1: b.remove(at: at)
+                default: b.insert(b[at], at: at)
+                }
+            }
+            do {
+                _ = try EgressConfig.parse(b, path: "fuzz.json")
+                parsed += 1
+            } catch {
+                #expect(error.message.hasPrefix("fuzz.json: "))
+            }
+        }
+        // Some mutations land in strings and still parse; most do not.
+        #expect(parsed > 0 && parsed < 3000)
     }
 }
