@@ -73,6 +73,11 @@ public struct EgressConfig: Sendable {
         self.limits = limits
     }
 
+    /// The TCP listeners' addresses and ports, for `AddressPolicy(selfAddresses:)`.
+    public var selfAddresses: [(IPAddress, Int)] {
+        listeners.compactMap { l in l.tcp.map { ($0.host, $0.port) } }
+    }
+
     /// The policy called `named`, or nil.
     public func policy(named: String) -> ClientPolicy? { policies[named] }
 

@@ -48,6 +48,9 @@ import Testing
         #expect(c.policy(named: "default")?.decide(host: .name("example.com"), port: 443).rule == "default_deny")
         #expect(c.policy(named: "ci")?.mode == .report)
         #expect(c.policy(named: "nope") == nil)
+        let own = c.selfAddresses
+        #expect(own.count == 2 && own[0].0 == .v4(0x7f00_0001) && own[0].1 == 3128 && own[1].0 == IPAddress("::1"))
+        #expect(AddressPolicy(extraAllowed: [CIDR("127.0.0.0/8")!], selfAddresses: own).refusal(of: .v4(0x7f00_0001), port: 3128)?.rule == "address:self")
     }
 
     @Test func tokensAreFoundByTheirSHA256() throws {
