@@ -1,3 +1,4 @@
+import Foundation
 import OsmodaEgress
 import OsmodaTestSupport
 import Testing
@@ -184,5 +185,23 @@ import Testing
         }
         // Some mutations land in strings and still parse; most do not.
         #expect(parsed > 0 && parsed < 3000)
+    }
+}
+
+@Suite struct EgressDocsExampleTests {
+    /// The example in docs/egress.md parses once its placeholder digest is filled in, so
+    /// the documentation cannot drift from the parser.
+    @Test func theExampleInTheDocsParses() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let doc = try String(contentsOf: root.appendingPathComponent("docs/egress.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "```json\n"))
+        let end = try #require(doc.range(of: "\n```", range: start.upperBound..<doc.endIndex))
+        let json = String(doc[start.upperBound..<end.lowerBound])
+            .replacingOccurrences(of: "<64 hex digits: SHA-256 of the token>", with: EgressConfigTests.abcDigest)
+        let c = try EgressConfig.parse(Array(json.utf8), path: "docs/egress.md")
+        #expect(c.listeners.map(\.name) == ["ring1", "local"])
+        #expect(c.client(forToken: Array("abc".utf8))?.name == "ci-runner")
+        #expect(c.policy(named: "ring1")?.decide(host: .name("files.pythonhosted.org"), port: 80).verdict == .allow)
+        #expect(c.limits == .defaults)
     }
 }
