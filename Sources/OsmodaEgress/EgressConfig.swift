@@ -31,6 +31,12 @@ public struct EgressConfig: Sendable {
         public var name: String
         public var sha256: [UInt8]
         public var policy: String
+
+        public init(name: String, sha256: [UInt8], policy: String) {
+            self.name = name
+            self.sha256 = sha256
+            self.policy = policy
+        }
     }
 
     public struct Limits: Sendable, Equatable {
