@@ -114,7 +114,10 @@ public enum HostParser {
     public static func parseAbsoluteHTTP(_ target: String) throws(EgressInputError) -> (host: RequestHost, port: Int, path: String) {
         let b = Array(target.utf8)
         let scheme = Array("http://".utf8)
-        guard b.count > scheme.count, b.prefix(scheme.count).map({ $0 | 0x20 }) == scheme.map({ $0 | 0x20 }) else {
+        // Case is folded for the letters only: `| 0x20` on every byte would also take 0x1a
+        // for ':' and 0x0f for '/'.
+        func folded(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+        guard b.count > scheme.count, b.prefix(scheme.count).map(folded) == scheme else {
             throw EgressInputError("request target \(quoted(b)) is not an absolute http:// URL")
         }
         let rest = b[scheme.count...]

@@ -343,6 +343,10 @@ enum LibC {
         ("http://example.com/a b", "request target 'http://example.com/a b' contains a space, a control character or a non-ASCII byte"),
         ("http://example.com:0/", "'example.com:0': port 0 is out of range 1-65535"),
         ("http://exa_mple.com/", "host name 'exa_mple.com' contains '_': only letters, digits, '-' and '.' are allowed"),
+        // Case folding applies to the letters of the scheme only: 0x1a and 0x0f are ':' and '/'
+        // with the 0x20 bit clear, and must not pass for them.
+        ("http\u{1a}\u{0f}\u{0f}example.com/", "request target 'http\\x1a\\x0f\\x0fexample.com/' is not an absolute http:// URL"),
+        ("http:\u{0f}/example.com/", "request target 'http:\\x0f/example.com/' is not an absolute http:// URL"),
     ])
     func badTargets(_ target: String, _ message: String) {
         #expect(throws: EgressInputError(message)) { try HostParser.parseAbsoluteHTTP(target) }
