@@ -96,9 +96,14 @@ public struct EgressConfig: Sendable {
 
     /// The token entry a secret belongs to, or nil.
     public func client(forToken token: [UInt8]) -> Token? {
+        // An empty secret is no secret, whatever digest an entry was built from.
+        guard !token.isEmpty else { return nil }
         let digest = EgressConfig.sha256(token)
         var found: Token? = nil
         for t in tokens {
+            // A digest that is not 32 bytes (a Token built in code) never matches; reading 32
+            // bytes of it would trap.
+            guard t.sha256.count == 32 else { continue }
             // No early exit and no data-dependent branch inside the comparison.
             var diff: UInt8 = 0
             for i in 0..<32 { diff |= t.sha256[i] ^ digest[i] }
@@ -106,6 +111,9 @@ public struct EgressConfig: Sendable {
         }
         return found
     }
+
+    /// SHA-256 of the empty string: the digest of a token that was never set.
+    static let emptyDigest: [UInt8] = sha256([])
 
     /// SHA-256 of `bytes`.
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
@@ -211,11 +219,20 @@ public struct EgressConfig: Sendable {
             guard let digest = parseHex32(t.sha256) else {
                 throw fail(field + ".sha256", "expected the 64 hex digits of the token's SHA-256 (e.g. from 'printf %s TOKEN | sha256sum')")
             }
+            guard digest != emptyDigest else {
+                throw fail(field + ".sha256", "this is the SHA-256 of the empty string: the token was empty when the digest was made")
+            }
             guard !tokens.contains(where: { $0.sha256 == digest }) else { throw fail(field + ".sha256", "the same token is listed twice") }
             guard policies[t.policy] != nil else { throw fail(field + ".policy", "no policy named '\(t.policy)' in 'policies'") }
             if let n = t.name, !isValidName(n) { throw fail(field + ".name", "token name must be 1-64 letters, digits, '.', '_' or '-'") }
             let hex = digest.prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-            tokens.append(Token(name: t.name ?? "token:" + hex, sha256: digest, policy: t.policy))
+            let name = t.name ?? "token:" + hex
+            // Records and the server's per-client tunnel cap know a client by this name: a
+            // shared name would merge two clients' records and let one use up the other's cap.
+            let why = "records and the per-client tunnel cap know a client by its name"
+            if tokens.contains(where: { $0.name == name }) { throw fail(field + ".name", "token '\(name)' is defined twice: \(why)") }
+            if names.contains(name) { throw fail(field + ".name", "'\(name)' is also a listener's name: \(why)") }
+            tokens.append(Token(name: name, sha256: digest, policy: t.policy))
         }
 
         var limits = Limits.defaults

@@ -67,6 +67,28 @@ import Testing
         #expect(c.policy(forToken: Array("abc ".utf8)) == nil)
     }
 
+    /// A token built in code with a digest of the wrong length never matches, and looking a
+    /// secret up never traps on it (the comparison reads 32 bytes of every entry).
+    @Test func tokensWithABadDigestLengthNeverMatch() {
+        let listener = EgressConfig.Listener(name: "a", unixPath: "/tmp/a.sock", policy: "p")
+        let abc = EgressConfig.sha256(Array("abc".utf8))
+        for digest in [[], Array(abc.prefix(31)), abc + [0], [UInt8](repeating: 0, count: 16)] {
+            let c = EgressConfig(listeners: [listener], tokens: [EgressConfig.Token(name: "t", sha256: digest, policy: "p")],
+                                 policies: ["p": ClientPolicy(name: "p")])
+            #expect(c.client(forToken: Array("abc".utf8)) == nil)
+            #expect(c.client(forToken: []) == nil)
+        }
+    }
+
+    /// An empty secret is never a token, even if an entry was built from the empty string's digest.
+    @Test func theEmptySecretIsNeverAToken() {
+        let c = EgressConfig(listeners: [EgressConfig.Listener(name: "a", unixPath: "/tmp/a.sock", policy: "p")],
+                             tokens: [EgressConfig.Token(name: "t", sha256: EgressConfig.sha256([]), policy: "p")],
+                             policies: ["p": ClientPolicy(name: "p")])
+        #expect(c.client(forToken: []) == nil)
+        #expect(c.policy(forToken: []) == nil)
+    }
+
     @Test func limitsHaveDefaults() throws {
         let c = try parse(#"{"listeners": [{"name": "a", "unix": "/tmp/a.sock", "policy": "p"}], "policies": {"p": {}}}"#)
         #expect(c.limits == .defaults)
@@ -142,6 +164,14 @@ import Testing
         (config(extra: #", "tokens": [{"sha256": "\#(abcDigest)", "policy": "q"}]"#), "egress.json: 'tokens[0].policy': no policy named 'q' in 'policies'"),
         (config(extra: #", "tokens": [{"sha256": "\#(abcDigest)", "policy": "p", "name": ""}]"#),
          "egress.json: 'tokens[0].name': token name must be 1-64 letters, digits, '.', '_' or '-'"),
+        // SHA-256 of the empty string: what 'printf %s "$TOKEN" | sha256sum' gives when TOKEN is unset.
+        (config(extra: #", "tokens": [{"sha256": "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", "policy": "p"}]"#),
+         "egress.json: 'tokens[0].sha256': this is the SHA-256 of the empty string: the token was empty when the digest was made"),
+        // Records and the per-client tunnel cap know a client by its name: one name, one client.
+        (config(extra: #", "tokens": [{"sha256": "\#(abcDigest)", "policy": "p", "name": "ci"}, {"sha256": "\#(String(repeating: "1", count: 64))", "policy": "p", "name": "ci"}]"#),
+         "egress.json: 'tokens[1].name': token 'ci' is defined twice: records and the per-client tunnel cap know a client by its name"),
+        (config(extra: #", "tokens": [{"sha256": "\#(abcDigest)", "policy": "p", "name": "a"}]"#),
+         "egress.json: 'tokens[0].name': 'a' is also a listener's name: records and the per-client tunnel cap know a client by its name"),
         (config(extra: #", "limits": {"max_header_bytes": 100}"#), "egress.json: 'limits.max_header_bytes': 100 is out of range 1024-1048576"),
         (config(extra: #", "limits": {"header_timeout": "10m"}"#), "egress.json: 'limits.header_timeout': '10m' is out of range 100ms-5m"),
         (config(extra: #", "limits": {"connect_timeout": "fast"}"#),
