@@ -24,6 +24,12 @@ public struct AddressPolicy: Sendable {
     /// nil if `a` may be connected to on `port`; otherwise the refusal (verdict `deny`,
     /// rule `address:self` or `address:<category>(<range>)`).
     public func refusal(of a: IPAddress, port: Int) -> EgressDecision? {
+        // `.v6` is a public case: bytes of another count than 16 are no address. Refuse them
+        // before anything reads 16 bytes (or prints them).
+        if case .v6(let b) = a, b.count != 16 {
+            return EgressDecision(verdict: .deny, rule: "address:invalid",
+                                  reason: "an IPv6 address of \(b.count) bytes instead of 16")
+        }
         if isSelf(a, port: port) {
             return EgressDecision(verdict: .deny, rule: "address:self",
                                   reason: "\(a) port \(port) is the proxy's own listening address")

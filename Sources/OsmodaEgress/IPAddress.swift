@@ -103,6 +103,8 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
         case (.v4(let net), .v4(let x)):
             return prefixLength == 0 || (x & (UInt32.max << UInt32(32 - prefixLength))) == net
         case (.v6(let net), .v6(let x)):
+            // `.v6` is a public case: an array of another length is no address.
+            guard x.count == 16, net.count == 16 else { return false }
             // Byte by byte, without building the masked copy: this runs for every
             // resolved address against every special range.
             var bits = prefixLength

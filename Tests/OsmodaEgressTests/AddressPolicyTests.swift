@@ -180,6 +180,21 @@ import Testing
         #expect(p.refusal(of: ip("::ffff:127.0.0.1"), port: 8080)?.rule == "address:ipv4_mapped(::ffff:0:0/96)")
     }
 
+    /// `.v6` is a public case, so an address of the wrong length can be built in code (a
+    /// server that copies resolver bytes carelessly): it is refused, never a trap and never
+    /// admitted, not even by a test-only range or `::/0`.
+    @Test func aMalformedIPv6AddressIsRefusedNotATrap() {
+        let p = AddressPolicy(extraAllowed: [CIDR("::/0")!, CIDR("0.0.0.0/0")!], selfAddresses: [(ip("::1"), 3128)])
+        for bytes in [[UInt8](), [0, 0, 0, 1], [UInt8](repeating: 0x20, count: 15), [UInt8](repeating: 0x20, count: 17)] {
+            let d = p.refusal(of: .v6(bytes), port: 3128)
+            #expect(d?.verdict == .deny && d?.rule == "address:invalid", "\(bytes.count) bytes")
+            #expect(d?.reason == "an IPv6 address of \(bytes.count) bytes instead of 16")
+            #expect(policy.refusal(of: [ip("2606:4700::1"), .v6(bytes)], port: 443)?.rule == "address:invalid")
+            #expect(!CIDR("::/0")!.contains(.v6(bytes)))
+            #expect(!CIDR("2000::/3")!.contains(.v6(bytes)))
+        }
+    }
+
     // MARK: - Every address a name resolved to
 
     @Test func oneRefusedAddressRefusesAMixedAnswer() {
