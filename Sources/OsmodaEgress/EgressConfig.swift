@@ -214,6 +214,9 @@ public struct EgressConfig: Sendable {
         }
 
         var tokens: [Token] = []
+        // Sets, not scans of `tokens`: a file may list tens of thousands of tokens.
+        var digests: Set<[UInt8]> = []
+        var tokenNames: Set<String> = []
         for (i, t) in (file.tokens ?? []).enumerated() {
             let field = "tokens[\(i)]"
             guard let digest = parseHex32(t.sha256) else {
@@ -222,7 +225,7 @@ public struct EgressConfig: Sendable {
             guard digest != emptyDigest else {
                 throw fail(field + ".sha256", "this is the SHA-256 of the empty string: the token was empty when the digest was made")
             }
-            guard !tokens.contains(where: { $0.sha256 == digest }) else { throw fail(field + ".sha256", "the same token is listed twice") }
+            guard digests.insert(digest).inserted else { throw fail(field + ".sha256", "the same token is listed twice") }
             guard policies[t.policy] != nil else { throw fail(field + ".policy", "no policy named '\(t.policy)' in 'policies'") }
             if let n = t.name, !isValidName(n) { throw fail(field + ".name", "token name must be 1-64 letters, digits, '.', '_' or '-'") }
             let hex = digest.prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
@@ -230,7 +233,7 @@ public struct EgressConfig: Sendable {
             // Records and the server's per-client tunnel cap know a client by this name: a
             // shared name would merge two clients' records and let one use up the other's cap.
             let why = "records and the per-client tunnel cap know a client by its name"
-            if tokens.contains(where: { $0.name == name }) { throw fail(field + ".name", "token '\(name)' is defined twice: \(why)") }
+            if !tokenNames.insert(name).inserted { throw fail(field + ".name", "token '\(name)' is defined twice: \(why)") }
             if names.contains(name) { throw fail(field + ".name", "'\(name)' is also a listener's name: \(why)") }
             tokens.append(Token(name: name, sha256: digest, policy: t.policy))
         }
