@@ -122,6 +122,19 @@ import Testing
         #expect(decide(q, "localhost").verdict == .deny)
     }
 
+    /// As docs/egress.md says: a wildcard deny leaves the apex, and an address deny reaches
+    /// only requests that write the address (rules are decided before resolution).
+    @Test func whatADenyDoesNotReach() {
+        let p = ClientPolicy(name: "p", allow: [rule("example.com"), rule("*.example.com"), rule("93.184.215.14")],
+                             deny: [rule("*.example.com"), rule("93.184.215.14")])
+        #expect(decide(p, "api.example.com").rule == "deny:*.example.com")
+        #expect(decide(p, "example.com").rule == "allow:example.com")
+        #expect(decide(p, "0x5db8d70e").rule == "deny:93.184.215.14")
+        let zone = ClientPolicy(name: "z", allow: [rule("example.com"), rule("*.example.com")],
+                                deny: [rule("example.com"), rule("*.example.com")])
+        #expect(decide(zone, "example.com").verdict == .deny && decide(zone, "a.example.com").verdict == .deny)
+    }
+
     // MARK: - Report mode
 
     @Test func reportModeTurnsDenyIntoReport() {
