@@ -228,8 +228,12 @@ public struct EgressConfig: Sendable {
             guard digests.insert(digest).inserted else { throw fail(field + ".sha256", "the same token is listed twice") }
             guard policies[t.policy] != nil else { throw fail(field + ".policy", "no policy named '\(t.policy)' in 'policies'") }
             if let n = t.name, !isValidName(n) { throw fail(field + ".name", "token name must be 1-64 letters, digits, '.', '_' or '-'") }
-            let hex = digest.prefix(4).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-            let name = t.name ?? "token:" + hex
+            func hex(_ bytes: ArraySlice<UInt8>) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
+            // The default name is short; two digests that share their first 4 bytes (likely
+            // among tens of thousands of tokens) would share it, so the later one is named by
+            // its whole digest. Given names cannot contain ':', so they never clash with these.
+            let short = "token:" + hex(digest.prefix(4))
+            let name = t.name ?? (tokenNames.contains(short) ? "token:" + hex(digest[...]) : short)
             // Records and the server's per-client tunnel cap know a client by this name: a
             // shared name would merge two clients' records and let one use up the other's cap.
             let why = "records and the per-client tunnel cap know a client by its name"

@@ -89,6 +89,14 @@ import Testing
         #expect(c.policy(forToken: []) == nil)
     }
 
+    /// Default names are the first 8 hex digits; a second digest with the same first 8 is
+    /// named by its whole digest, not refused as a duplicate name nor merged with the first.
+    @Test func defaultTokenNamesStayDistinct() throws {
+        let a = "abcd1234" + String(repeating: "0", count: 56), b = "ABCD1234" + String(repeating: "1", count: 56)
+        let c = try parse(Self.config(extra: #", "tokens": [{"sha256": "\#(a)", "policy": "p"}, {"sha256": "\#(b)", "policy": "p"}]"#))
+        #expect(c.tokens.map(\.name) == ["token:abcd1234", "token:" + b.lowercased()])
+    }
+
     /// Tens of thousands of tokens (one per CI job or agent) parse in linear time. The
     /// duplicate checks used to scan every earlier entry: 20,000 tokens took 48 s in a debug
     /// build, now about 1 s. The bound leaves a wide margin either way on a loaded machine.
