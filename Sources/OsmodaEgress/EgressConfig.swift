@@ -134,7 +134,8 @@ public struct EgressConfig: Sendable {
     /// Parses the file's bytes; `path` only names the file in error messages.
     public static func parse(_ bytes: [UInt8], path: String) throws(EgressInputError) -> EgressConfig {
         func fail(_ field: String, _ message: String) -> EgressInputError {
-            EgressInputError(field.isEmpty ? "\(path): \(message)" : "\(path): '\(field)': \(message)")
+            // The field path holds the file's own keys: escape what a terminal would act on.
+            EgressInputError(field.isEmpty ? "\(path): \(message)" : "\(path): '\(escaped(field))': \(message)")
         }
         let value: JSONValue
         do { value = try JSONReader.parse(bytes) } catch {
@@ -158,7 +159,7 @@ public struct EgressConfig: Sendable {
             switch p.mode ?? "enforce" {
             case "enforce": mode = .enforce
             case "report": mode = .report
-            case let other: throw fail(field + ".mode", "unknown mode '\(other)': expected enforce or report")
+            case let other: throw fail(field + ".mode", "unknown mode \(q(other)): expected enforce or report")
             }
             func rules(_ list: [RuleShape]?, _ kind: String) throws(EgressInputError) -> [HostRule] {
                 var out: [HostRule] = []
@@ -179,7 +180,7 @@ public struct EgressConfig: Sendable {
             let field = "listeners[\(i)]"
             guard isValidName(l.name) else { throw fail(field + ".name", "listener name must be 1-64 letters, digits, '.', '_' or '-'") }
             guard names.insert(l.name).inserted else { throw fail(field + ".name", "listener '\(l.name)' is defined twice") }
-            guard policies[l.policy] != nil else { throw fail(field + ".policy", "no policy named '\(l.policy)' in 'policies'") }
+            guard policies[l.policy] != nil else { throw fail(field + ".policy", "no policy named \(q(l.policy)) in 'policies'") }
             var listener = Listener(name: l.name, policy: l.policy)
             switch (l.unix, l.tcp) {
             case (let u?, nil):
@@ -189,7 +190,7 @@ public struct EgressConfig: Sendable {
                 guard !ub.contains(0) else { throw fail(field + ".unix", "socket path contains a NUL byte") }
                 listener.unixPath = u
                 if let m = l.socketMode {
-                    guard let mode = parseMode(m) else { throw fail(field + ".socket_mode", "expected octal permission bits such as \"0660\", got '\(m)'") }
+                    guard let mode = parseMode(m) else { throw fail(field + ".socket_mode", "expected octal permission bits such as \"0660\", got \(q(m))") }
                     listener.socketMode = mode
                 }
             case (nil, let t?):
@@ -226,7 +227,7 @@ public struct EgressConfig: Sendable {
                 throw fail(field + ".sha256", "this is the SHA-256 of the empty string: the token was empty when the digest was made")
             }
             guard digests.insert(digest).inserted else { throw fail(field + ".sha256", "the same token is listed twice") }
-            guard policies[t.policy] != nil else { throw fail(field + ".policy", "no policy named '\(t.policy)' in 'policies'") }
+            guard policies[t.policy] != nil else { throw fail(field + ".policy", "no policy named \(q(t.policy)) in 'policies'") }
             if let n = t.name, !isValidName(n) { throw fail(field + ".name", "token name must be 1-64 letters, digits, '.', '_' or '-'") }
             func hex(_ bytes: ArraySlice<UInt8>) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
             // The default name is short; two digests that share their first 4 bytes (likely
@@ -252,9 +253,9 @@ public struct EgressConfig: Sendable {
             func duration(_ v: String?, _ key: String, _ range: ClosedRange<Int64>, _ dflt: Int64) throws(EgressInputError) -> Int64 {
                 guard let v else { return dflt }
                 let ms: Int64
-                do { ms = try DurationParser.milliseconds(v) } catch { throw fail("limits.\(key)", error.description) }
+                do { ms = try DurationParser.milliseconds(v) } catch { throw fail("limits.\(key)", escaped(error.description)) }
                 guard range.contains(ms) else {
-                    throw fail("limits.\(key)", "'\(v)' is out of range \(formatMs(range.lowerBound))-\(formatMs(range.upperBound))")
+                    throw fail("limits.\(key)", "\(q(v)) is out of range \(formatMs(range.lowerBound))-\(formatMs(range.upperBound))")
                 }
                 return ms
             }
@@ -280,10 +281,10 @@ public struct EgressConfig: Sendable {
             hostText = String(decoding: b[..<colon], as: UTF8.self)
             portText = String(decoding: b[(colon + 1)...], as: UTF8.self)
         } else {
-            throw fail("expected a loopback address and port such as \"127.0.0.1:3128\" or \"[::1]:3128\", got '\(text)'")
+            throw fail("expected a loopback address and port such as \"127.0.0.1:3128\" or \"[::1]:3128\", got \(q(text))")
         }
         guard let host = IPAddress(hostText) else {
-            throw fail("'\(hostText)' is not an IP address: a TCP listener takes a loopback address such as 127.0.0.1 or [::1]")
+            throw fail("\(q(hostText)) is not an IP address: a TCP listener takes a loopback address such as 127.0.0.1 or [::1]")
         }
         let loopback = CIDR(address: .v4(0x7f00_0000), prefixLength: 8).contains(host) || host == IPAddress("::1")
         guard loopback else {
@@ -291,9 +292,26 @@ public struct EgressConfig: Sendable {
         }
         let port: Int
         do { port = try HostParser.parsePort(portText) } catch {
-            throw fail("port must be a decimal number 1-65535, got '\(portText)'")
+            throw fail("port must be a decimal number 1-65535, got \(q(portText))")
         }
         return (host, port)
+    }
+
+    /// `'text'`, with control and non-ASCII bytes escaped, as host errors are.
+    static func q(_ s: String) -> String { HostParser.quoted(Array(s.utf8)) }
+
+    /// `s` with control bytes, DEL and non-ASCII bytes written as `\xNN`.
+    static func escaped(_ s: String) -> String {
+        var out = ""
+        for c in s.utf8 {
+            if c >= 0x20, c < 0x7f {
+                out.unicodeScalars.append(Unicode.Scalar(c))
+            } else {
+                let h = String(c, radix: 16)
+                out += "\\x" + (h.count == 1 ? "0" + h : h)
+            }
+        }
+        return out
     }
 
     static func isValidName(_ s: String) -> Bool {

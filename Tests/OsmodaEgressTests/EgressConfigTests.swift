@@ -89,6 +89,25 @@ import Testing
         #expect(c.policy(forToken: []) == nil)
     }
 
+    /// Text from the file is escaped in messages, as host text is: a key or value with
+    /// terminal escapes or newlines cannot forge or garble the diagnostics.
+    @Test(arguments: [
+        (config(policies: #"{"p": {}, "x\u001b[2Jy": {}}"#),
+         "egress.json: 'policies.x\\x1b[2Jy': policy name must be 1-64 letters, digits, '.', '_' or '-'"),
+        (config(policies: #"{"p": {"mode": "enforce\nok"}}"#),
+         "egress.json: 'policies.p.mode': unknown mode 'enforce\\x0aok': expected enforce or report"),
+        (config(listener: #"{"name": "a", "unix": "/tmp/a.sock", "policy": "q\u001b]0;t\u0007"}"#),
+         "egress.json: 'listeners[0].policy': no policy named 'q\\x1b]0;t\\x07' in 'policies'"),
+        (config(listener: #"{"name": "a", "tcp": "127.0.0.1:\r80", "policy": "p"}"#),
+         "egress.json: 'listeners[0].tcp': port must be a decimal number 1-65535, got '\\x0d80'"),
+        (config(extra: #", "limits": {"idle_timeout": "5m\u001b"}"#),
+         "egress.json: 'limits.idle_timeout': invalid duration '5m\\x1b': expected e.g. 500ms, 10s, 5m, 1h30m"),
+        (config(extra: #", "x\u00e9": 1"#), "egress.json: 'x\\xc3\\xa9': unknown field"),
+    ])
+    func fileTextIsEscapedInMessages(_ text: String, _ message: String) {
+        #expect(throws: EgressInputError(message)) { try parse(text) }
+    }
+
     /// Default names are the first 8 hex digits; a second digest with the same first 8 is
     /// named by its whole digest, not refused as a duplicate name nor merged with the first.
     @Test func defaultTokenNamesStayDistinct() throws {
