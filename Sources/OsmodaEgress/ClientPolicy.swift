@@ -26,6 +26,12 @@ public struct HostRule: Sendable, Equatable, CustomStringConvertible {
             }
         }
         let b = Array(text.utf8)
+        // `api.github.com:443` or `[::1]:443`: a port written into the pattern. One colon is
+        // never an IPv6 address, and a bracketed literal ends at ']'.
+        let colons = b.lazy.filter { $0 == UInt8(ascii: ":") }.count
+        if colons == 1 || (b.first == UInt8(ascii: "[") && b.last != UInt8(ascii: "]") && b.contains(UInt8(ascii: "]"))) {
+            throw EgressInputError("pattern \(HostParser.quoted(b)): a port does not belong in the host: list it in \"ports\"")
+        }
         if b.starts(with: Array("*.".utf8)) {
             let rest = String(decoding: b.dropFirst(2), as: UTF8.self)
             guard !rest.utf8.contains(UInt8(ascii: "*")) else {

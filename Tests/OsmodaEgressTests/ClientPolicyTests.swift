@@ -161,6 +161,11 @@ import Testing
         ("*.10.0.0.1", nil, "pattern '*.10.0.0.1': a wildcard cannot stand in front of an IP address"),
         ("*.0x7f.1", nil, "pattern '*.0x7f.1': a wildcard cannot stand in front of an IP address"),
         ("exa mple.com", nil, "pattern 'exa mple.com': host 'exa mple.com' contains a space"),
+        // A port written into the host is named as such, not called a bad IPv6 address.
+        ("api.github.com:443", nil, "pattern 'api.github.com:443': a port does not belong in the host: list it in \"ports\""),
+        ("*.github.com:443", nil, "pattern '*.github.com:443': a port does not belong in the host: list it in \"ports\""),
+        ("[2001:db8::7]:443", nil, "pattern '[2001:db8::7]:443': a port does not belong in the host: list it in \"ports\""),
+        ("10.0.0.1:80", nil, "pattern '10.0.0.1:80': a port does not belong in the host: list it in \"ports\""),
         ("", nil, "pattern '': empty host"),
         ("example.com", [], "'ports' is empty: leave it out for the default"),
         ("example.com", [0], "port 0 is out of range 1-65535"),
