@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "OsmodaKeys", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", "OsmodaVault"],
                 swiftSettings: strict),
         // The egress proxy's policy: address classification, host names, rules. No networking.
-        .target(name: "OsmodaEgress", dependencies: ["OsmodaCore"], swiftSettings: strict),
+        .target(name: "OsmodaEgress", dependencies: ["OsmodaCore", "COpenSSL"], swiftSettings: strict),
         // The egress proxy's server (SwiftNIO) and its command. Its own binary: NIO stays out
         // of OsmodaCommands and of every other tool's start-up (ADR 0033).
         .target(name: "OsmodaEgressServer",
