@@ -97,6 +97,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let snapshot = shared.state.snapshot
         // Who is asking: a token's policy, or the listener's.
         let policy: ClientPolicy
+        var who = listener.name
         let auth = request.values("Proxy-Authorization")
         var peer: String?
         if !listener.isUnix, let ip = context.channel.remoteAddress?.ipAddress { peer = ip }
@@ -104,11 +105,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             answer(context, 400, "more than one Proxy-Authorization header")
             return
         } else if let value = auth.first {
-            guard let token = RequestHeadParser.proxyToken(value), let p = snapshot.config.policy(forToken: token) else {
+            guard let token = RequestHeadParser.proxyToken(value), let entry = snapshot.config.client(forToken: token),
+                  let p = snapshot.config.policy(named: entry.policy) else {
                 answer(context, 407, "unknown or malformed proxy token")
                 return
             }
             policy = p
+            who = entry.name
         } else {
             let name = snapshot.config.listeners.first(where: { $0.name == listener.name })?.policy ?? listener.policy
             guard let p = snapshot.config.policy(named: name) else {
@@ -117,7 +120,9 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             policy = p
         }
-        let client = policy.name + (peer.map { "@" + $0 } ?? "")
+        // The client, for the records and the per-client cap: the token's name or the
+        // listener's, and on TCP the peer's address (its port changes with every connection).
+        let client = who + (peer.map { "@" + $0 } ?? "")
         let rc = RequestContext(client: client, listener: listener.name, host: request.hostText, port: request.port,
                                 started: .now(), ts: shared.clock())
         let decision = policy.decide(host: request.host, port: request.port)
