@@ -65,6 +65,11 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var buffer = unwrapInboundIn(data)
         let before = head.count
         head += buffer.readBytes(length: buffer.readableBytes) ?? []
+        // A bare LF would leave the head unterminated until the timeout: refuse it at once.
+        for i in max(before, 0)..<head.count where head[i] == 10 && (i == 0 || head[i - 1] != 13) {
+            answer(context, 400, "a bare LF in the request head (lines end with CRLF)")
+            return
+        }
         if let end = RequestHeadParser.endOfHead(head, searchFrom: before), end <= limits.maxHeaderBytes {
             timer?.cancel()
             phase = .deciding
