@@ -15,6 +15,18 @@ struct EgressEndToEndTests {
         #"{"listeners": \#(listeners), "tokens": \#(tokens), "policies": \#(policies), "limits": \#(limits)}"#
     }
 
+    /// The `.It Va` fields of a type's section in osmoda-records(5).
+    static func documentedFields(_ type: String) throws -> Set<String> {
+        let page = try String(contentsOf: ToolRunner.packageRoot.appendingPathComponent("man/man5/osmoda-records.5"), encoding: .utf8)
+        var inSection = false
+        var fields: Set<String> = []
+        for line in page.split(separator: "\n") {
+            if line.hasPrefix(".Ss ") { inSection = line == ".Ss \(type)" }
+            if inSection, line.hasPrefix(".It Va ") { fields.insert(String(line.dropFirst(7).split(separator: " ")[0])) }
+        }
+        return fields
+    }
+
     static var unshareWorks: Bool {
         (try? ToolRunner.run("/usr/bin/unshare", ["-n", "true"]).status) == 0
     }
@@ -76,6 +88,13 @@ struct EgressEndToEndTests {
         #expect(down?["client"] as? String == "local@127.0.0.1")
         #expect(tls.contains { ($0["bytes_up"] as? Int ?? 0) >= 50_000_000 })
         #expect(tls.contains { $0["client"] as? String == "ci@127.0.0.1" })
+        // Every field is documented in osmoda-records(5), in the order type, ts first.
+        let documented = try Self.documentedFields("egress.decision")
+        for line in proxy.stdoutLines {
+            let keys = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]).keys
+            #expect(Set(keys).subtracting(["type", "ts"]).isSubset(of: documented), "\(line)")
+            #expect(line.hasPrefix(#"{"type":"egress.decision","ts":""#))
+        }
         let plain = try proxy.records(host: "127.0.0.1", count: 3)
         #expect(plain.contains { ($0["bytes_down"] as? Int ?? 0) >= 50_000_000 && $0["status"] as? Int == 200 })
         #expect(plain.contains { $0["rule"] as? String == "address:self" && $0["decision"] as? String == "deny" })
