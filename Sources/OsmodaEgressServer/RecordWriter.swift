@@ -106,10 +106,14 @@ final class RecordWriter: @unchecked Sendable {
             let records = slice.map { r -> JSONValue in
                 var payload = r
                 payload.members.removeAll { $0.key == "type" }
-                return .object(JSONObject(["type": .string("egress.decision"), "payload": .object(payload)]))
+                return .object(JSONObject(["type": .string("egress.decision"), "payload_json": .string(JSONWriter.serialize(.object(payload)))]))
             }
             do {
-                _ = try client.call(LedgerMethod.appendBatch, .object(JSONObject(["records": .array(records)])))
+                let reply = try client.call(LedgerMethod.appendBatch, .object(JSONObject(["records": .array(records)])))
+                if case .array(let results)? = reply["results"] {
+                    let refused = results.filter { $0["error"] != nil }.count
+                    if refused > 0 { failed("the ledger refused \(refused) of \(results.count) egress.decision records") }
+                }
             } catch {
                 self.client?.close()
                 self.client = nil

@@ -361,4 +361,45 @@ struct EgressEndToEndTests {
         let lit = try proxy.records(host: "127.0.0.1").first
         #expect(lit?["decision"] as? String == "report")
     }
+
+    /// With osmodad reachable, every record is appended to the ledger too.
+    @Test func decisionsAreRecordedInTheLedger() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-ledger")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let env = ["OSMODA_SOCKET": dir.appendingPathComponent("run/osmodad.sock").path,
+                   "OSMODA_STATE_DIR": dir.appendingPathComponent("state").path,
+                   "OSMODA_CONFIG_DIR": dir.appendingPathComponent("config").path,
+                   "OSMODA_NO_AUTOSTART": "1"]
+        let daemon = Process()
+        daemon.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmodad")
+        daemon.arguments = ["--user"]
+        daemon.environment = ToolRunner.cleanEnvironment(env)
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() }
+        try waitFor("osmodad's socket") { FileManager.default.fileExists(atPath: env["OSMODA_SOCKET"]!) }
+        let echo = try LoopbackServer(["echo"])
+        let port = try freePort()
+        let proxy = try EgressProxy(config: Self.config(
+            listeners: #"[{"name": "local", "tcp": "127.0.0.1:\#(port)", "policy": "t"}]"#,
+            policies: #"{"t": {"allow": [{"host": "127.0.0.1", "ports": [\#(echo.port)]}]}}"#),
+            args: ["--allow-internal-for-testing", "127.0.0.0/8"], directory: dir, ledger: ["--ledger", "on", "--user"], environment: env)
+        defer { proxy.stop() }
+        let c = try RawClient(port: port)
+        #expect(statusCode(c.connectRequest("127.0.0.1:\(echo.port)")) == 200)
+        c.send("abc")
+        #expect(c.read(until: "abc").text == "abc")
+        close(c.fd)
+        #expect(statusCode(try RawClient(port: port).connectRequest("10.9.9.9:443")) == 403)
+        _ = try proxy.records(host: "127.0.0.1")
+        var lines: [String] = []
+        try waitFor("two ledger entries") {
+            let r = try? ToolRunner.run("osmoda-ledger", ["tail", "-n", "10", "--user", "--format", "json"], environment: env)
+            lines = (r?.stdoutLines ?? []).filter { $0.contains("egress.decision") }
+            return lines.count >= 2
+        }
+        #expect(lines.contains { $0.contains(#""host":"10.9.9.9""#) && $0.contains(#""decision":"deny""#) })
+        #expect(lines.contains { $0.contains(#""bytes_up":3"#) && $0.contains(#""decision":"allow""#) })
+    }
 }

@@ -12,15 +12,16 @@ final class EgressProxy: @unchecked Sendable {
     private var err = Data()
 
     /// `prefix`: a command to run the proxy under (e.g. `unshare -n`).
-    init(config: String, args: [String] = [], directory: URL, prefix: [String] = []) throws {
+    init(config: String, args: [String] = [], directory: URL, prefix: [String] = [],
+         ledger: [String] = ["--ledger", "off"], environment: [String: String] = [:]) throws {
         self.directory = directory
         configPath = directory.appendingPathComponent("egress.json").path
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let binary = ToolRunner.productsDirectory.appendingPathComponent("osmoda-egress").path
-        let argv = prefix + [binary, "--config", configPath, "--ledger", "off"] + args
+        let argv = prefix + [binary, "--config", configPath] + ledger + args
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
-        process.environment = ToolRunner.cleanEnvironment()
+        process.environment = ToolRunner.cleanEnvironment(environment)
         let o = Pipe(), e = Pipe()
         process.standardOutput = o
         process.standardError = e
