@@ -119,7 +119,6 @@ public struct EgressCommand: ParsableCommand {
     }
 
     public func run() throws {
-        Sys.defaultSIGPIPE()
         let d = Diagnostics(program: "osmoda-egress")
         let status: ExitStatus
         do {

@@ -42,15 +42,18 @@ struct EgressResolver: Sendable {
         case notFound(String)
     }
 
-    /// Blocking: call it on the thread pool.
-    func resolve(_ name: String, port: Int, timeoutMs: Int64) -> Result<[IPAddress], Failure> {
+    /// Blocking: call it on the thread pool. The deadline is taken when the request is
+    /// queued, so time spent waiting for a pool thread counts against it.
+    func resolve(_ name: String, port: Int, deadline: MonotonicDeadline) -> Result<[IPAddress], Failure> {
+        let timeoutMs = deadline.budgetMs
         switch source {
         case .hostsFile(let table):
             guard let list = table[name], !list.isEmpty else { return .failure(.notFound("'\(name)' is not in the hosts file")) }
             return .success(list)
         case .system:
             do {
-                let found = try NetResolver.resolve(host: name, port: port, deadline: MonotonicDeadline(milliseconds: timeoutMs))
+                if Sys.monotonicNanos() >= deadline.nanos { return .failure(.timeout("resolving '\(name)' timed out after \(timeoutMs) ms")) }
+                let found = try NetResolver.resolve(host: name, port: port, deadline: deadline)
                 let addresses = found.compactMap { IPAddress($0.host) }
                 if addresses.count != found.count { return .failure(.notFound("'\(name)' resolved to an address that cannot be read")) }
                 return .success(addresses)

@@ -32,7 +32,8 @@ final class EgressServer: Sendable {
         self.configPath = configPath
         self.diagnostics = diagnostics
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let pool = NIOThreadPool(numberOfThreads: 4)
+        // Each lookup waits here for getaddrinfo (which has no timeout of its own).
+        let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
         // The proxy's own addresses are known before binding (ports are fixed in the config).
         var selfAddresses: [(IPAddress, Int)] = []
@@ -57,7 +58,11 @@ final class EgressServer: Sendable {
                 }
             do {
                 if let path = l.unixPath {
-                    let ch = try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).wait()
+                    // Created owner-only, then opened to the configured mode: no window in
+                    // which the umask's mode lets others connect.
+                    let ch = try Sys.withUmask(0o177) {
+                        try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).wait()
+                    }
                     try Sys.setMode(path, l.socketMode ?? 0o660)
                     bound.append(ch)
                 } else if let tcp = l.tcp {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import OsmodaCore
 import OsmodaEgress
+import struct OsmodaSystem.MonotonicDeadline
 
 /// What every connection shares: the state in force, the resolver, the thread pool it
 /// resolves on, and the record writer.
@@ -142,8 +143,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .name(let name):
             let resolver = shared.resolver
             let port = request.port
-            let budget = limits.connectTimeoutMs
-            shared.pool.runIfActive(eventLoop: context.eventLoop) { resolver.resolve(name, port: port, timeoutMs: budget) }
+            let deadline = MonotonicDeadline(milliseconds: limits.connectTimeoutMs)
+            shared.pool.runIfActive(eventLoop: context.eventLoop) { resolver.resolve(name, port: port, deadline: deadline) }
                 .assumeIsolated().whenComplete { [self] result in
                     guard phase == .deciding else { return }
                     switch result {

@@ -32,6 +32,7 @@ final class RecordWriter: @unchecked Sendable {
     private var client: DaemonClient?
     private var lastFailure: UInt64?
     private var warned = false
+    private var stdoutFailed = false
 
     init(policy: LedgerPolicy, paths: Paths?, diagnostics: Diagnostics, capacity: Int = 65_536) {
         self.policy = policy
@@ -89,10 +90,16 @@ final class RecordWriter: @unchecked Sendable {
                 return (b, d)
             }
             if lost > 0 { diagnostics.warning("\(lost) egress.decision records were dropped: the output or the ledger did not keep up") }
-            for r in batch {
-                try? output.write(.object(r))
+            if !stdoutFailed {
+                do {
+                    for r in batch { try output.write(.object(r)) }
+                    try output.flush()
+                } catch {
+                    // NIO ignores SIGPIPE process-wide, so a reader that went away shows up here.
+                    stdoutFailed = true
+                    diagnostics.error("standard output failed (\(error.description)); egress.decision records go to the ledger only")
+                }
             }
-            try? output.flush()
             if policy != .off { record(batch) }
         }
     }

@@ -47,3 +47,13 @@ extension Sys {
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &r)
     }
 }
+
+extension Sys {
+    /// Runs `body` with the process's umask set to `mask`, then restores it. The umask is
+    /// process-wide: call it while no other thread creates files.
+    public static func withUmask<R>(_ mask: UInt32, _ body: () throws -> R) rethrows -> R {
+        let old = umask(mode_t(mask))
+        defer { umask(old) }
+        return try body()
+    }
+}

@@ -1,5 +1,6 @@
 import OsmodaEgress
 @testable import OsmodaEgressServer
+import OsmodaSystem
 import Testing
 
 struct RequestHeadTests {
@@ -99,11 +100,11 @@ struct RequestHeadTests {
             ::1 six.example # trailing comment
 
             """.utf8), path: "hosts")
-        guard case .success(let mixed) = r.resolve("mixed.example", port: 443, timeoutMs: 100) else { Issue.record("no answer"); return }
+        guard case .success(let mixed) = r.resolve("mixed.example", port: 443, deadline: MonotonicDeadline(milliseconds: 100)) else { Issue.record("no answer"); return }
         #expect(mixed == [IPAddress("10.0.0.1")!, IPAddress("93.184.216.34")!])
-        guard case .success(let alias) = r.resolve("alias.example", port: 443, timeoutMs: 100) else { Issue.record("no alias"); return }
+        guard case .success(let alias) = r.resolve("alias.example", port: 443, deadline: MonotonicDeadline(milliseconds: 100)) else { Issue.record("no alias"); return }
         #expect(alias == [IPAddress("10.0.0.1")!])
-        guard case .failure(.notFound) = r.resolve("other.example", port: 443, timeoutMs: 100) else { Issue.record("resolved"); return }
+        guard case .failure(.notFound) = r.resolve("other.example", port: 443, deadline: MonotonicDeadline(milliseconds: 100)) else { Issue.record("resolved"); return }
         #expect(throws: EgressSetupError.self) { try EgressResolver.hostsFile(Array("notanaddress name\n".utf8), path: "h") }
         #expect(throws: EgressSetupError.self) { try EgressResolver.hostsFile(Array("10.0.0.1\n".utf8), path: "h") }
     }
