@@ -32,7 +32,7 @@ public struct AddressPolicy: Sendable {
         guard let range = AddressPolicy.specialRange(containing: a) else { return nil }
         var reason = range.category == "not_global_unicast"
             ? "\(a) is \(range.title) (\(range.source))"
-            : "\(a) is in \(range.cidr) (\(range.title), \(range.source))"
+            : "\(a) is in \(range.ruleRange) (\(range.title), \(range.source))"
         if let v4 = AddressPolicy.embeddedIPv4(a, range: range) { reason += ", which embeds \(IPText.dottedQuad(v4))" }
         return EgressDecision(verdict: .deny, rule: "address:\(range.category)(\(range.ruleRange))", reason: reason)
     }
@@ -92,14 +92,15 @@ public struct AddressPolicy: Sendable {
         var category: String
         var title: String
         var source: String
-        /// The text in the rule name: the range, or for the catch-all what it is outside of.
+        /// The text in the rule name: the range as the registries write it (`::ffff:0:0/96`),
+        /// or for the catch-all what it is outside of.
         var ruleRange: String
     }
 
     static func range(_ text: String, _ category: String, _ title: String, _ source: String) -> SpecialRange {
         // The table is written here and tested; a typo is a programming error.
         guard let cidr = CIDR(text) else { fatalError("bad special-purpose range \(text)") }
-        return SpecialRange(cidr: cidr, category: category, title: title, source: source, ruleRange: cidr.description)
+        return SpecialRange(cidr: cidr, category: category, title: title, source: source, ruleRange: text)
     }
 
     /// The refused ranges, from the IANA IPv4 and IPv6 special-purpose address registries
@@ -135,6 +136,7 @@ public struct AddressPolicy: Sendable {
             range("64:ff9b::/96", "nat64", "NAT64 well-known prefix", "RFC 6052"),
             range("64:ff9b:1::/48", "nat64", "NAT64 local-use prefix", "RFC 8215"),
             range("100::/64", "discard", "discard-only", "RFC 6666"),
+            range("100:0:0:1::/64", "dummy", "dummy IPv6 prefix", "RFC 9780"),
             range("2001::/23", "ietf_protocol", "IETF protocol assignments", "RFC 2928"),
             range("2001::/32", "teredo", "Teredo", "RFC 4380"),
             range("2001:2::/48", "benchmarking", "benchmarking", "RFC 5180"),

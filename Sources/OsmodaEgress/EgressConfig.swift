@@ -255,7 +255,9 @@ public struct EgressConfig: Sendable {
             throw fail("\(host) is not a loopback address: osmoda-egress listens only on 127.0.0.0/8, ::1 or a Unix socket, so that nothing off this host can use it")
         }
         let port: Int
-        do { port = try HostParser.parsePort(portText) } catch { throw fail(error.message) }
+        do { port = try HostParser.parsePort(portText) } catch {
+            throw fail("port must be a decimal number 1-65535, got '\(portText)'")
+        }
         return (host, port)
     }
 

@@ -44,6 +44,19 @@ public enum HostParser {
         guard b.count <= maxHostBytes else {
             throw EgressInputError("host \(quoted(b)) is too long (\(b.count) bytes, at most 253 for a name)")
         }
+        for c in b {
+            switch c {
+            case 0x00..<0x20, 0x7f:
+                throw EgressInputError("host \(quoted(b)) contains a control character")
+            case 0x80...:
+                throw EgressInputError("host \(quoted(b)) is not ASCII: send its IDNA form (xn--…), as curl and browsers do")
+            case UInt8(ascii: " "):
+                throw EgressInputError("host \(quoted(b)) contains a space")
+            case UInt8(ascii: "@"):
+                throw EgressInputError("host \(quoted(b)) contains '@': user information is not allowed in a host")
+            default: continue
+            }
+        }
         if b.first == UInt8(ascii: "[") {
             guard b.last == UInt8(ascii: "]"), b.count > 2 else {
                 throw EgressInputError("host \(quoted(b)): unbalanced '[' in an IPv6 literal")
@@ -74,6 +87,54 @@ public enum HostParser {
         let port = try parsePort(Array(b[(colon + 1)...]), in: b)
         let host = try parse(String(decoding: hostPart, as: UTF8.self))
         return (host, port)
+    }
+
+    /// Parses the authority of an absolute-form URL or a `Host` header: `host`, `host:port`,
+    /// `[v6]` or `[v6]:port`; without a port, `defaultPort` (80 for `http://`).
+    public static func parseAuthority(_ authority: String, defaultPort: Int) throws(EgressInputError) -> (host: RequestHost, port: Int) {
+        let b = Array(authority.utf8)
+        let hasPort: Bool
+        if b.first == UInt8(ascii: "[") {
+            hasPort = b.last != UInt8(ascii: "]")
+        } else {
+            let colons = b.lazy.filter { $0 == UInt8(ascii: ":") }.count
+            if colons > 1 {
+                throw EgressInputError("authority \(quoted(b)): an IPv6 address must be in brackets, e.g. [::1]:443")
+            }
+            hasPort = colons == 1
+        }
+        if hasPort { return try parseAuthority(authority) }
+        return (try parse(authority), defaultPort)
+    }
+
+    /// Splits an absolute-form request target (`http://host[:port]/path?query`) into the
+    /// host, the port (80 when absent) and the origin-form target (`/path?query`, `/` when
+    /// empty). Only `http` is accepted: `https` goes through CONNECT. User information
+    /// (`user:pass@`) is refused, as is a fragment.
+    public static func parseAbsoluteHTTP(_ target: String) throws(EgressInputError) -> (host: RequestHost, port: Int, path: String) {
+        let b = Array(target.utf8)
+        let scheme = Array("http://".utf8)
+        guard b.count > scheme.count, b.prefix(scheme.count).map({ $0 | 0x20 }) == scheme.map({ $0 | 0x20 }) else {
+            throw EgressInputError("request target \(quoted(b)) is not an absolute http:// URL")
+        }
+        let rest = b[scheme.count...]
+        let end = rest.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? rest.endIndex
+        let authority = Array(rest[..<end])
+        guard !authority.isEmpty else { throw EgressInputError("request target \(quoted(b)) has no host") }
+        if authority.contains(UInt8(ascii: "@")) {
+            throw EgressInputError("request target \(quoted(b)): user information is not allowed in a proxied URL")
+        }
+        var path = Array(rest[end...])
+        if path.contains(UInt8(ascii: "#")) {
+            throw EgressInputError("request target \(quoted(b)): a fragment is not allowed in a request target")
+        }
+        for c in path where c <= 0x20 || c >= 0x7f {
+            throw EgressInputError("request target \(quoted(b)) contains a space, a control character or a non-ASCII byte")
+        }
+        if path.first == UInt8(ascii: "?") { path.insert(UInt8(ascii: "/"), at: 0) }
+        if path.isEmpty { path = [UInt8(ascii: "/")] }
+        let (host, port) = try parseAuthority(String(decoding: authority, as: UTF8.self), defaultPort: 80)
+        return (host, port, String(decoding: path, as: UTF8.self))
     }
 
     /// A decimal port 1…65535.
@@ -107,20 +168,8 @@ public enum HostParser {
     // MARK: - IPv4 in inet_aton notation, and names
 
     static func parseNameOrIPv4(_ raw: [UInt8]) throws(EgressInputError) -> RequestHost {
-        for c in raw {
-            switch c {
-            case 0x00..<0x20, 0x7f:
-                throw EgressInputError("host \(quoted(raw)) contains a control character")
-            case 0x80...:
-                throw EgressInputError("host \(quoted(raw)) is not ASCII: send its IDNA form (xn--…), as curl and browsers do")
-            case UInt8(ascii: " "):
-                throw EgressInputError("host \(quoted(raw)) contains a space")
-            case UInt8(ascii: "%"):
-                throw EgressInputError("host \(quoted(raw)) contains '%': percent-encoding is not allowed in a host")
-            case UInt8(ascii: "@"):
-                throw EgressInputError("host \(quoted(raw)) contains '@': user information is not allowed in a host")
-            default: continue
-            }
+        if raw.contains(UInt8(ascii: "%")) {
+            throw EgressInputError("host \(quoted(raw)) contains '%': percent-encoding is not allowed in a host")
         }
         var b = raw
         // One trailing dot is the root of an absolute name; two are an empty label.

@@ -103,7 +103,18 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
         case (.v4(let net), .v4(let x)):
             return prefixLength == 0 || (x & (UInt32.max << UInt32(32 - prefixLength))) == net
         case (.v6(let net), .v6(let x)):
-            return CIDR.mask(x, prefixLength) == net
+            // Byte by byte, without building the masked copy: this runs for every
+            // resolved address against every special range.
+            var bits = prefixLength
+            var i = 0
+            while bits >= 8 {
+                if x[i] != net[i] { return false }
+                bits -= 8
+                i += 1
+            }
+            if bits == 0 { return true }
+            let m = UInt8(truncatingIfNeeded: 0xff << (8 - bits))
+            return x[i] & m == net[i]
         default:
             return false
         }
