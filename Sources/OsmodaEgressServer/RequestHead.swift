@@ -139,35 +139,21 @@ enum RequestHeadParser {
         return head
     }
 
-    /// `http://authority/path?query` → host, port (80 by default), origin-form.
+    /// `http://authority/path?query` → host, port (80 by default), origin-form
+    /// (`HostParser.parseAbsoluteHTTP`); the authority as written, for the `Host` header.
     static func absoluteTarget(_ text: String) throws(HeadError) -> RequestHead.Target {
         let lower = text.lowercased()
         if lower.hasPrefix("https://") { throw HeadError(400, "an https:// URL must be requested with CONNECT") }
         guard lower.hasPrefix("http://") else {
             throw HeadError(400, "not a proxy request: the target must be an absolute http:// URL, or use CONNECT")
         }
-        let rest = text.dropFirst("http://".count)
-        let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-        let authority = String(rest[..<slash])
-        var path = String(rest[slash...])
-        if let hash = path.firstIndex(of: "#") { path = String(path[..<hash]) }
-        if path.isEmpty { path = "/" } else if path.hasPrefix("?") { path = "/" + path }
-        if authority.contains("@") { throw HeadError(400, "user information in the URL is refused") }
-        if authority.isEmpty { throw HeadError(400, "no host in the URL") }
-        var hostPart = authority
-        var port = 80
-        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
-            let p = authority[authority.index(after: colon)...]
-            guard let n = Int(p), n >= 1, n <= 65535, p.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-                throw HeadError(400, "bad port in the URL")
-            }
-            port = n
-            hostPart = String(authority[..<colon])
-        }
         do {
-            return .forward(host: try HostParser.parse(hostPart), port: port, authority: authority, path: path)
+            let (host, port, path) = try HostParser.parseAbsoluteHTTP(text)
+            let rest = text.utf8.dropFirst("http://".count)
+            let authority = String(decoding: rest.prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }, as: UTF8.self)
+            return .forward(host: host, port: port, authority: authority, path: path)
         } catch {
-            throw HeadError(400, "bad host in the URL: \(error.message)")
+            throw HeadError(400, error.message)
         }
     }
 

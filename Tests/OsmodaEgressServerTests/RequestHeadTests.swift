@@ -18,7 +18,7 @@ struct RequestHeadTests {
         let v6 = try parse("CONNECT [::1]:8443 HTTP/1.1\r\n\r\n")
         #expect(v6.hostText == "::1")
         #expect(v6.port == 8443)
-        let f = try parse("GET http://example.com:8080/a/b?q=1#frag HTTP/1.1\r\nAccept: */*\r\n\r\n")
+        let f = try parse("GET http://example.com:8080/a/b?q=1 HTTP/1.1\r\nAccept: */*\r\n\r\n")
         guard case .forward(let host, let port, let authority, let path) = f.target else { Issue.record("not forward"); return }
         #expect(host == .name("example.com") && port == 8080 && authority == "example.com:8080" && path == "/a/b?q=1")
         let q = try parse("GET http://example.com?x HTTP/1.0\r\n\r\n")
@@ -44,6 +44,8 @@ struct RequestHeadTests {
         #expect(status("GET http://u:p@a/ HTTP/1.1\r\n\r\n") == 400)
         #expect(status("GET http://a:99999/ HTTP/1.1\r\n\r\n") == 400)
         #expect(status("GET http:/// HTTP/1.1\r\n\r\n") == 400)
+        #expect(status("GET http://a/#frag HTTP/1.1\r\n\r\n") == 400)
+        #expect(status("GET http://[::1/ HTTP/1.1\r\n\r\n") == 400)
         #expect(status("POST http://a/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n") == 501)
         #expect(status("POST http://a/ HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n") == 400)
         #expect(status("POST http://a/ HTTP/1.1\r\nContent-Length: -1\r\n\r\n") == 400)
