@@ -29,8 +29,8 @@ public struct EgressCommand: ParsableCommand {
             the request is refused (one internal address in the answer refuses it all); the \
             proxy then connects to an address it checked, and never resolves again. IP \
             literals are checked the same way, in any notation. The proxy's own listening \
-            addresses are refused too. In report mode a policy allows what enforce would \
-            refuse and records it.
+            addresses are refused too. In report mode a policy allows what its host rules \
+            would refuse and records it; the address checks hold in both modes.
 
             Answers: 403 refused by the policy or the address check (the X-Osmoda-Egress-Rule \
             header names the rule), 407 unknown token, 400 a malformed request, 408 the head \

@@ -165,18 +165,16 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func checked(_ context: ChannelHandlerContext, _ rc: RequestContext, _ request: RequestHead, _ rest: [UInt8],
                          _ addresses: [IPAddress], _ hostDecision: EgressDecision, _ policy: ClientPolicy,
                          _ snapshot: EgressState.Snapshot, _ limits: EgressConfig.Limits) {
-        var decision = hostDecision
+        let decision = hostDecision
         let refusals = addresses.compactMap { a in snapshot.addressPolicy.refusal(of: a, port: rc.port).map { (a, $0) } }
         if let (address, refusal) = refusals.first {
             let why = addresses.count > 1
                 ? "\(refusal.reason) (\(refusals.count) of the \(addresses.count) addresses of \(rc.host) refused: \(refusals.map { $0.0.description }.joined(separator: ", ")))"
                 : refusal.reason
-            // Connecting to the proxy itself is refused in report mode too: it would loop.
-            if policy.mode == .enforce || refusal.rule == "address:self" {
-                refuse(context, rc, address, EgressDecision(verdict: .deny, rule: refusal.rule, reason: why), 403)
-                return
-            }
-            decision = EgressDecision(verdict: .report, rule: refusal.rule, reason: why)
+            // Refused in report mode too (docs/egress.md): report relaxes the host rules
+            // only, so that a policy on trial never becomes a way to the metadata service.
+            refuse(context, rc, address, EgressDecision(verdict: .deny, rule: refusal.rule, reason: why), 403)
+            return
         }
         switch shared.state.admit(client: rc.client, limits: limits) {
         case .admitted: break

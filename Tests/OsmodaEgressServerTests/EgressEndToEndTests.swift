@@ -332,34 +332,35 @@ struct EgressEndToEndTests {
         #expect(live.read(until: "and here").text == "and here")
     }
 
-    @Test func reportModeAllowsAndRecordsWhatEnforceWouldRefuse() throws {
+    @Test func reportModeAllowsWhatTheHostRulesWouldRefuseButNeverAnInternalAddress() throws {
         let dir = try ToolRunner.temporaryDirectory("egress-report")
         defer { ToolRunner.removeTemporaryDirectory(dir) }
         let echo = try LoopbackServer(["echo"])
         let port = try freePort()
         let hosts = dir.appendingPathComponent("hosts").path
-        try "127.0.0.1 internal.example.com\n".write(toFile: hosts, atomically: true, encoding: .utf8)
-        // No --allow-internal-for-testing: the loopback address is refused by enforce.
+        try "127.0.0.1 unlisted.example.com\n169.254.169.254 metadata.example.com\n".write(toFile: hosts, atomically: true, encoding: .utf8)
         let proxy = try EgressProxy(config: Self.config(
             listeners: #"[{"name": "local", "tcp": "127.0.0.1:\#(port)", "policy": "audit"}]"#,
-            policies: #"{"audit": {"mode": "report", "allow": [{"host": "internal.example.com", "ports": [\#(echo.port)]}]}}"#),
-            args: ["--hosts-file", hosts], directory: dir)
+            policies: #"{"audit": {"mode": "report", "allow": [{"host": "allowed.example.com"}]}}"#),
+            args: ["--allow-internal-for-testing", "127.0.0.0/8", "--hosts-file", hosts], directory: dir)
         defer { proxy.stop() }
+        // Not on the allow list: report mode lets it through, and says so.
         let c = try RawClient(port: port)
-        #expect(statusCode(c.connectRequest("internal.example.com:\(echo.port)")) == 200)
+        #expect(statusCode(c.connectRequest("unlisted.example.com:\(echo.port)")) == 200)
         c.send("reported")
         #expect(c.read(until: "reported").text == "reported")
-        let other = try RawClient(port: port)
-        #expect(statusCode(other.connectRequest("127.0.0.1:\(echo.port)")) == 200)
         close(c.fd)
-        close(other.fd)
-        let rec = try proxy.records(host: "internal.example.com").first
+        let rec = try proxy.records(host: "unlisted.example.com").first
         #expect(rec?["decision"] as? String == "report")
-        let rule: String = (rec?["rule"] as? String) ?? ""
-        #expect(rule.hasPrefix("address:loopback"), "\(String(describing: rec))")
+        #expect(rec?["rule"] as? String == "default_deny")
         #expect(rec?["bytes_up"] as? Int == 8)
-        let lit = try proxy.records(host: "127.0.0.1").first
-        #expect(lit?["decision"] as? String == "report")
+        // The address checks hold in report mode: the metadata address is refused.
+        let head = try RawClient(port: port).connectRequest("metadata.example.com:443")
+        #expect(statusCode(head) == 403, "\(head)")
+        let rule = headerValue(head, "X-Osmoda-Egress-Rule") ?? ""
+        #expect(rule.hasPrefix("address:link_local"), "\(head)")
+        let meta = try proxy.records(host: "metadata.example.com").first
+        #expect(meta?["decision"] as? String == "deny")
     }
 
     /// With osmodad reachable, every record is appended to the ledger too.
