@@ -62,7 +62,12 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard phase == .head, let limits else { return }
+        guard phase == .head, let limits else {
+            // Past the head the relay owns the bytes; should any reach this handler before
+            // it leaves the pipeline, pass them on rather than lose them.
+            if phase == .done { context.fireChannelRead(data) }
+            return
+        }
         var buffer = unwrapInboundIn(data)
         let before = head.count
         head += buffer.readBytes(length: buffer.readableBytes) ?? []

@@ -403,4 +403,34 @@ struct EgressEndToEndTests {
         #expect(lines.contains { $0.contains(#""host":"10.9.9.9""#) && $0.contains(#""decision":"deny""#) })
         #expect(lines.contains { $0.contains(#""bytes_up":3"#) && $0.contains(#""decision":"allow""#) })
     }
+
+    /// Start-up errors get their documented statuses; SIGTERM stops with 0.
+    @Test func startUpErrorsAndStopHaveTheDocumentedStatuses() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-cli")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let good = dir.appendingPathComponent("good.json").path
+        let port = try freePort()
+        try Self.config(listeners: #"[{"name": "l", "tcp": "127.0.0.1:\#(port)", "policy": "p"}]"#, policies: #"{"p": {}}"#)
+            .write(toFile: good, atomically: true, encoding: .utf8)
+        let bad = dir.appendingPathComponent("bad.json").path
+        try #"{"listeners": [], "policies": {}}"#.write(toFile: bad, atomically: true, encoding: .utf8)
+        var r = try ToolRunner.run("osmoda-egress", ["--config", good, "--check"])
+        #expect(r.status == 0, "\(r.stderrText)")
+        r = try ToolRunner.run("osmoda-egress", ["--config", dir.appendingPathComponent("missing.json").path])
+        #expect(r.status == 66 && r.stderrText.hasPrefix("osmoda-egress: error: cannot read the config"), "\(r.stderrText)")
+        r = try ToolRunner.run("osmoda-egress", ["--config", bad])
+        #expect(r.status == 78 && r.stderrText.contains("bad.json: 'listeners'"), "\(r.stderrText)")
+        r = try ToolRunner.run("osmoda-egress", ["--config", good, "--allow-internal-for-testing", "10.0.0.0/33"])
+        #expect(r.status == 64, "\(r.stderrText)")
+        let hosts = dir.appendingPathComponent("hosts").path
+        try "not-an-address name\n".write(toFile: hosts, atomically: true, encoding: .utf8)
+        r = try ToolRunner.run("osmoda-egress", ["--config", good, "--hosts-file", hosts, "--ledger", "off"])
+        #expect(r.status == 78 && r.stderrText.contains("hosts:1:"), "\(r.stderrText)")
+        // The port taken: 74.
+        let running = try EgressProxy(config: try String(contentsOfFile: good, encoding: .utf8), directory: dir)
+        r = try ToolRunner.run("osmoda-egress", ["--config", good, "--ledger", "off"])
+        #expect(r.status == 74 && r.stderrText.contains("cannot listen for l"), "\(r.stderrText)")
+        running.stop()
+        #expect(running.process.terminationStatus == 0)
+    }
 }
