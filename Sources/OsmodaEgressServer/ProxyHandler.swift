@@ -118,7 +118,11 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if let value = auth.first {
             guard let token = RequestHeadParser.proxyToken(value), let entry = snapshot.config.client(forToken: token),
                   let p = snapshot.config.policy(named: entry.policy) else {
-                answer(context, 407, "unknown or malformed proxy token")
+                // Recorded: someone holding a wrong token is worth knowing about.
+                let rc = RequestContext(client: "unknown_token" + (peer.map { "@" + $0 } ?? ""), listener: listener.name,
+                                        host: request.hostText, port: request.port, started: .now(), ts: shared.clock())
+                refuse(context, rc, nil, EgressDecision(verdict: .deny, rule: "auth:unknown_token",
+                                                        reason: "unknown or malformed token in Proxy-Authorization"), 407)
                 return
             }
             policy = p

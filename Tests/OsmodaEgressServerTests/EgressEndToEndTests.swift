@@ -81,7 +81,7 @@ struct EgressEndToEndTests {
         #expect(statusCode(own) == 403)
         #expect(headerValue(own, "X-Osmoda-Egress-Rule") == "address:self")
 
-        let tls = try proxy.records(host: "localhost", count: 3)
+        let tls = try proxy.records(host: "localhost", count: 4)
         let down = tls.first { ($0["bytes_down"] as? Int ?? 0) >= 50_000_000 }
         #expect(down?["decision"] as? String == "allow")
         #expect(down?["address"] as? String == "127.0.0.1")
@@ -98,6 +98,7 @@ struct EgressEndToEndTests {
         let plain = try proxy.records(host: "127.0.0.1", count: 3)
         #expect(plain.contains { ($0["bytes_down"] as? Int ?? 0) >= 50_000_000 && $0["status"] as? Int == 200 })
         #expect(plain.contains { $0["rule"] as? String == "address:self" && $0["decision"] as? String == "deny" })
+        #expect(tls.contains { $0["rule"] as? String == "auth:unknown_token" && $0["status"] as? Int == 407 && $0["client"] as? String == "unknown_token@127.0.0.1" })
     }
 
     /// Every refused range as a literal and as a name, run in an empty network namespace
@@ -373,7 +374,8 @@ struct EgressEndToEndTests {
                    "OSMODA_NO_AUTOSTART": "1"]
         let daemon = Process()
         daemon.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmodad")
-        daemon.arguments = ["--user"]
+        // Not "osmodad --user": other suites' clean-up kills by that command line.
+        daemon.arguments = ["--checkpoint-every", "5m", "--user"]
         daemon.environment = ToolRunner.cleanEnvironment(env)
         daemon.standardOutput = FileHandle.nullDevice
         daemon.standardError = FileHandle.nullDevice
