@@ -92,6 +92,22 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if phase == .head { context.read() }
     }
 
+    /// Half-closure is allowed on both channels (a client may send its request and its
+    /// FIN before the answer): before the head is complete that ends the request; after,
+    /// the FIN is passed on once the tunnel is up.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, e == .inputClosed {
+            switch phase {
+            case .head: answer(context, 400, "the client closed before the end of the request head")
+            case .deciding: clientInputClosed = true
+            case .done: context.fireUserInboundEventTriggered(event)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+    private var clientInputClosed = false
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         phase = .done
         context.close(promise: nil)
@@ -213,6 +229,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(remaining)
             .channelOption(ChannelOptions.autoRead, value: false)
+            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .connect(to: target)
             .assumeIsolated().whenComplete { [self] result in
@@ -277,6 +294,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         up.flush()
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        if clientInputClosed { down.inputClosed() }
         if down.upLimit != 0 { down.requestRead() }
         up.requestRead()
     }

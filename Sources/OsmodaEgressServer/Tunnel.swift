@@ -121,7 +121,7 @@ final class RelayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Reads once more, now or when the partner can take it.
     func requestRead() {
-        guard let context, context.channel.isActive else { return }
+        guard let context, context.channel.isActive, !inputDone else { return }
         if partner?.isWritable ?? false {
             context.read()
         } else {
@@ -135,7 +135,7 @@ final class RelayHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func resume() {
-        if pendingRead {
+        if pendingRead && !inputDone {
             pendingRead = false
             context?.read()
         }
@@ -164,7 +164,35 @@ final class RelayHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// This side sent its FIN: pass it on (after what is queued) and read no more. When
+    /// both sides have, the tunnel is done.
+    func inputClosed() {
+        if inputDone { return }
+        inputDone = true
+        pendingRead = false
+        guard let partner else { context?.close(promise: nil); return }
+        if partner.inputDone {
+            closeAfterFlush()
+            partner.closeAfterFlush()
+        } else {
+            partner.shutdownOutputAfterFlush()
+        }
+    }
+    private(set) var inputDone = false
+
+    /// Writes what is queued, then half-closes the channel's output (a FIN to its peer).
+    func shutdownOutputAfterFlush() {
+        guard let context else { return }
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
+            context.close(mode: .output, promise: nil)
+        }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, e == .inputClosed {
+            inputClosed()
+            return
+        }
         if let e = event as? IdleStateHandler.IdleStateEvent, e == .all {
             tunnel.idleClosed = true
             context.close(promise: nil)

@@ -227,6 +227,14 @@ struct EgressEndToEndTests {
         let recs = try proxy.records(host: "127.0.0.1")
         #expect(recs.contains { ($0["reason"] as? String ?? "").contains("idle timeout") })
 
+        // A client that sends and then half-closes still gets the whole answer, then the close.
+        let half = try RawClient(port: port)
+        #expect(statusCode(half.connectRequest("127.0.0.1:\(echo.port)")) == 200)
+        half.send(String(repeating: "x", count: 300_000) + "end")
+        shutdown(half.fd, Int32(SHUT_WR))
+        let echoed = half.read(timeout: 5)
+        #expect(echoed.closed && echoed.text.count == 300_003 && echoed.text.hasSuffix("end"), "\(echoed.text.count) bytes, closed \(echoed.closed)")
+
         // The proxy still serves others.
         let r = try runProgram(["curl", "-sS", "-x", "http://127.0.0.1:\(port)", "http://127.0.0.1:\(http.port)/hello.txt"])
         #expect(r.out == "hello\n", "\(r.err)")
