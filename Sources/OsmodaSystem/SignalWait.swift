@@ -27,14 +27,6 @@ extension Sys {
     public static func setMode(_ path: String, _ mode: UInt32) throws(SystemError) {
         guard Glibc.chmod(path, mode_t(mode)) == 0 else { throw SystemError("chmod", subject: path) }
     }
-
-    /// The resident set size of this process in bytes (from /proc/self/statm), or nil.
-    public static func residentBytes() -> Int? {
-        guard let bytes = try? readFile("/proc/self/statm") else { return nil }
-        let fields = String(decoding: bytes, as: UTF8.self).split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
 }
 
 extension Sys {
