@@ -71,8 +71,11 @@ public struct HostRule: Sendable, Equatable, CustomStringConvertible {
         switch (pattern, host) {
         case (.exact(let n), .name(let h)): return n == h
         case (.subdomains(let s), .name(let h)):
-            // "." + suffix must end the name, with something before it.
-            return h.utf8.count > s.utf8.count + 1 && h.hasSuffix("." + s)
+            // "." + suffix must end the name, with at least one byte before the dot.
+            let hu = h.utf8, su = s.utf8
+            guard hu.count > su.count + 1 else { return false }
+            let dot = hu.index(hu.endIndex, offsetBy: -(su.count + 1))
+            return hu[dot] == UInt8(ascii: ".") && hu[hu.index(after: dot)...].elementsEqual(su)
         case (.address(let a), .address(let h)): return a == h
         default: return false
         }
@@ -131,16 +134,15 @@ public struct ClientPolicy: Sendable {
     }
 
     func enforcedDecision(host: RequestHost, port: Int) -> EgressDecision {
-        if let r = mostSpecific(deny.filter { $0.matches(host) && $0.covers(port: port, defaultPorts: nil) }) {
+        if let r = mostSpecific(deny, where: { $0.matches(host) && $0.covers(port: port, defaultPorts: nil) }) {
             return EgressDecision(verdict: .deny, rule: "deny:\(r)",
                                   reason: "\(host) port \(port) matches deny rule '\(r)' of policy '\(name)'")
         }
-        let hostMatches = allow.filter { $0.matches(host) }
-        if let r = mostSpecific(hostMatches.filter { $0.covers(port: port, defaultPorts: Self.defaultAllowPorts) }) {
+        if let r = mostSpecific(allow, where: { $0.matches(host) && $0.covers(port: port, defaultPorts: Self.defaultAllowPorts) }) {
             return EgressDecision(verdict: .allow, rule: "allow:\(r)",
                                   reason: "\(host) port \(port) matches allow rule '\(r)' of policy '\(name)'")
         }
-        if let r = mostSpecific(hostMatches) {
+        if let r = mostSpecific(allow, where: { $0.matches(host) }) {
             let ports = (r.ports ?? Self.defaultAllowPorts).map(String.init).joined(separator: ", ")
             return EgressDecision(verdict: .deny, rule: "default_deny",
                                   reason: "port \(port) is not allowed for \(host): allow rule '\(r)' of policy '\(name)' allows port \(ports)")
@@ -149,9 +151,10 @@ public struct ClientPolicy: Sendable {
                               reason: "\(host) matches no allow rule of policy '\(name)'")
     }
 
-    private func mostSpecific(_ rules: [HostRule]) -> HostRule? {
+    /// The most specific rule satisfying `test`; the first one on a tie.
+    private func mostSpecific(_ rules: [HostRule], where test: (HostRule) -> Bool) -> HostRule? {
         var best: HostRule? = nil
-        for r in rules {
+        for r in rules where test(r) {
             if let b = best, b.specificity >= r.specificity { continue }
             best = r
         }

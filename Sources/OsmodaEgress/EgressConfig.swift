@@ -31,6 +31,12 @@ public struct EgressConfig: Sendable {
         public var name: String
         public var sha256: [UInt8]
         public var policy: String
+
+        public init(name: String, sha256: [UInt8], policy: String) {
+            self.name = name
+            self.sha256 = sha256
+            self.policy = policy
+        }
     }
 
     public struct Limits: Sendable, Equatable {
@@ -71,6 +77,11 @@ public struct EgressConfig: Sendable {
         self.tokens = tokens
         self.policies = policies
         self.limits = limits
+    }
+
+    /// The TCP listeners' addresses and ports, for `AddressPolicy(selfAddresses:)`.
+    public var selfAddresses: [(IPAddress, Int)] {
+        listeners.compactMap { l in l.tcp.map { ($0.host, $0.port) } }
     }
 
     /// The policy called `named`, or nil.

@@ -1,3 +1,4 @@
+import Foundation
 import OsmodaEgress
 import OsmodaTestSupport
 import Testing
@@ -48,6 +49,9 @@ import Testing
         #expect(c.policy(named: "default")?.decide(host: .name("example.com"), port: 443).rule == "default_deny")
         #expect(c.policy(named: "ci")?.mode == .report)
         #expect(c.policy(named: "nope") == nil)
+        let own = c.selfAddresses
+        #expect(own.count == 2 && own[0].0 == .v4(0x7f00_0001) && own[0].1 == 3128 && own[1].0 == IPAddress("::1"))
+        #expect(AddressPolicy(extraAllowed: [CIDR("127.0.0.0/8")!], selfAddresses: own).refusal(of: .v4(0x7f00_0001), port: 3128)?.rule == "address:self")
     }
 
     @Test func tokensAreFoundByTheirSHA256() throws {
@@ -181,5 +185,23 @@ import Testing
         }
         // Some mutations land in strings and still parse; most do not.
         #expect(parsed > 0 && parsed < 3000)
+    }
+}
+
+@Suite struct EgressDocsExampleTests {
+    /// The example in docs/egress.md parses once its placeholder digest is filled in, so
+    /// the documentation cannot drift from the parser.
+    @Test func theExampleInTheDocsParses() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let doc = try String(contentsOf: root.appendingPathComponent("docs/egress.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "```json\n"))
+        let end = try #require(doc.range(of: "\n```", range: start.upperBound..<doc.endIndex))
+        let json = String(doc[start.upperBound..<end.lowerBound])
+            .replacingOccurrences(of: "<64 hex digits: SHA-256 of the token>", with: EgressConfigTests.abcDigest)
+        let c = try EgressConfig.parse(Array(json.utf8), path: "docs/egress.md")
+        #expect(c.listeners.map(\.name) == ["ring1", "local"])
+        #expect(c.client(forToken: Array("abc".utf8))?.name == "ci-runner")
+        #expect(c.policy(named: "ring1")?.decide(host: .name("files.pythonhosted.org"), port: 80).verdict == .allow)
+        #expect(c.limits == .defaults)
     }
 }

@@ -348,3 +348,16 @@ enum LibC {
         #expect(throws: EgressInputError(message)) { try HostParser.parseAbsoluteHTTP(target) }
     }
 }
+
+@Suite struct HostParserMessageTests {
+    @Test func untrustedTextIsEscapedAndCut() {
+        let long = String(repeating: "a", count: 300)
+        #expect(throws: EgressInputError("host '\(String(repeating: "a", count: 100))…' is too long (300 bytes, at most 253 for a name)")) {
+            try HostParser.parse(long)
+        }
+        #expect(throws: EgressInputError("host 'a\\x1b[31mb' contains a control character")) { try HostParser.parse("a\u{1b}[31mb") }
+        #expect(throws: EgressInputError("host name 'it\\x27s.example' contains '\\x27': only letters, digits, '-' and '.' are allowed")) {
+            try HostParser.parse("it's.example")
+        }
+    }
+}
