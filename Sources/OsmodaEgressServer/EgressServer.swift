@@ -36,11 +36,7 @@ final class EgressServer: Sendable {
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
         // The proxy's own addresses are known before binding (ports are fixed in the config).
-        var selfAddresses: [(IPAddress, Int)] = []
-        for l in config.listeners {
-            if let tcp = l.tcp { selfAddresses.append((tcp.host, tcp.port)) }
-        }
-        let state = EgressState(config: config, extraAllowed: extraAllowed, selfAddresses: selfAddresses)
+        let state = EgressState(config: config, extraAllowed: extraAllowed, selfAddresses: config.selfAddresses)
         shared = EgressShared(state: state, resolver: resolver, pool: pool, writer: writer, clock: { Sys.now() })
         var bound: [Channel] = []
         for l in config.listeners {
