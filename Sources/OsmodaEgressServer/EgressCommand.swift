@@ -8,7 +8,7 @@ import OsmodaSystem
 import Glibc
 #endif
 
-/// The version every tool reports (the same as OsmodaCommands' osmodaVersion).
+/// The version every tool reports: keep it equal to OsmodaCommands' osmodaVersion (a test compares them).
 let egressVersion = "0.1.0"
 
 /// `osmoda-egress`: the allow-list proxy between sandboxed tools and the network.
@@ -62,7 +62,7 @@ public struct EgressCommand: ParsableCommand {
               curl -x http://127.0.0.1:3128 https://api.github.com/
               curl -x http://127.0.0.1:3128 --proxy-user ci:TOKEN https://pypi.org/simple/
               kill -HUP "$(pidof osmoda-egress)"    # reload the config
-              osmoda-egress --config egress.json | osmoda-where 'decision != "allow"'
+              osmoda-egress --config egress.json | osmoda-where '.decision != "allow"'
             """,
         version: "osmoda-egress (osmoda) \(egressVersion)"
     )

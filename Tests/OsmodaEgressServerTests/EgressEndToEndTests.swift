@@ -426,6 +426,10 @@ struct EgressEndToEndTests {
         try #"{"listeners": [], "policies": {}}"#.write(toFile: bad, atomically: true, encoding: .utf8)
         var r = try ToolRunner.run("osmoda-egress", ["--config", good, "--check"])
         #expect(r.status == 0, "\(r.stderrText)")
+        // Its own binary, the same version as the others.
+        r = try ToolRunner.run("osmoda-egress", ["--version"])
+        let health = try ToolRunner.run("osmoda-health", ["--version"])
+        #expect(r.stdoutText.replacingOccurrences(of: "osmoda-egress", with: "osmoda-health") == health.stdoutText)
         r = try ToolRunner.run("osmoda-egress", ["--config", dir.appendingPathComponent("missing.json").path])
         #expect(r.status == 66 && r.stderrText.hasPrefix("osmoda-egress: error: cannot read the config"), "\(r.stderrText)")
         r = try ToolRunner.run("osmoda-egress", ["--config", bad])
