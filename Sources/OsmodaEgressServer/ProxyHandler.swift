@@ -29,13 +29,18 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private enum Phase { case head, deciding, done }
+    /// `draining`: an answer was sent and the output shut; what the client still sends
+    /// is read and dropped for a moment, so that closing does not reset the connection
+    /// (a reset can discard the answer before the client reads it).
+    private enum Phase { case head, deciding, done, draining }
 
     let shared: EgressShared
     let listener: ListenerInfo
     private var phase = Phase.head
     private var head: [UInt8] = []
     private var timer: Scheduled<Void>?
+    private var drainTimer: Scheduled<Void>?
+    private var drained = 0
     private var limits: EgressConfig.Limits?
 
     init(shared: EgressShared, listener: ListenerInfo) {
@@ -57,6 +62,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
+        drainTimer?.cancel()
         phase = .done
         context.fireChannelInactive()
     }
@@ -66,6 +72,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             // Past the head the relay owns the bytes; should any reach this handler before
             // it leaves the pipeline, pass them on rather than lose them.
             if phase == .done { context.fireChannelRead(data) }
+            if phase == .draining {
+                drained += unwrapInboundIn(data).readableBytes
+                if drained > 1 << 20 { context.close(promise: nil) }
+            }
             return
         }
         var buffer = unwrapInboundIn(data)
@@ -89,7 +99,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if phase == .head { context.read() }
+        if phase == .head || phase == .draining { context.read() }
     }
 
     /// Half-closure is allowed on both channels (a client may send its request and its
@@ -101,6 +111,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .head: answer(context, 400, "the client closed before the end of the request head")
             case .deciding: clientInputClosed = true
             case .done: context.fireUserInboundEventTriggered(event)
+            case .draining: context.close(promise: nil)
             }
             return
         }
@@ -307,9 +318,11 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         answer(context, status, decision.reason, rule: decision.rule)
     }
 
-    /// A short HTTP answer, then close.
+    /// A short HTTP answer, then close: the output first, the rest when the client
+    /// closes, sends more than 1 MiB, or after 2 s.
     private func answer(_ context: ChannelHandlerContext, _ status: Int, _ reason: String, rule: String? = nil) {
-        phase = .done
+        if phase == .draining { return }
+        phase = .draining
         timer?.cancel()
         let body = HTTPAnswer.printable(reason) + "\n"
         var text = "HTTP/1.1 \(status) \(HTTPAnswer.phrase(status))\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -317,8 +330,14 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if status == 407 { text += "Proxy-Authenticate: Basic realm=\"osmoda-egress\"\r\n" }
         if let rule { text += "X-Osmoda-Egress-Rule: \(HTTPAnswer.printable(rule))\r\n" }
         text += "\r\n" + body
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text))).assumeIsolated().whenComplete { [self] result in
+            guard case .success = result, context.channel.isActive else {
+                context.close(promise: nil)
+                return
+            }
+            context.close(mode: .output, promise: nil)
+            drainTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
+            context.read()
         }
     }
 }

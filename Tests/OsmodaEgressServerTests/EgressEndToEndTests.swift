@@ -190,6 +190,8 @@ struct EgressEndToEndTests {
             ("POST http://127.0.0.1/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
             ("GET http://127.0.0.1/ HTTP/1.1\r\nX: a\r\n folded\r\n\r\n", 400), ("GET http://127.0.0.1/ HTTP/1.1\r\nBad Name: a\r\n\r\n", 400),
             ("CONNECT 127.0.0.1:\(echo.port) HTTP/1.1\r\nX: \(String(repeating: "a", count: 2000))\r\n\r\n", 431),
+            // Far over the cap, still arriving when the answer goes: the answer must not be lost to a reset.
+            ("CONNECT 127.0.0.1:\(echo.port) HTTP/1.1\r\nX: \(String(repeating: "a", count: 400_000))\r\n\r\n", 431),
         ]
         for (request, status) in malformed {
             let c = try RawClient(port: port)
