@@ -18,9 +18,12 @@ let package = Package(
     name: "osmoda",
     products: tools.map { .executable(name: $0, targets: [$0]) } + [
         .executable(name: "osmoda-tools", targets: ["osmoda-tools"]),
+        .executable(name: "osmoda-egress", targets: ["osmoda-egress"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The egress proxy's server only (DESIGN §7, ADR 0033); never linked into osmoda-tools.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -51,6 +54,12 @@ let package = Package(
                 swiftSettings: strict),
         // The egress proxy's policy: address classification, host names, rules. No networking.
         .target(name: "OsmodaEgress", dependencies: ["OsmodaCore", "COpenSSL"], swiftSettings: strict),
+        // The egress proxy's server (SwiftNIO) and its command. Its own binary: NIO stays out
+        // of OsmodaCommands and of every other tool's start-up (ADR 0033).
+        .target(name: "OsmodaEgressServer",
+                dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaIPC", "OsmodaEgress", argumentParser,
+                               .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+                swiftSettings: strict),
         .target(name: "OsmodaSwitch", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCheck"], swiftSettings: strict),
         .target(
             name: "OsmodaCommands",
@@ -60,10 +69,11 @@ let package = Package(
         ),
         .target(
             name: "OsmodaDocs",
-            dependencies: ["OsmodaCommands", argumentParser],
+            dependencies: ["OsmodaCommands", "OsmodaEgressServer", argumentParser],
             swiftSettings: strict
         ),
         .executableTarget(name: "osmoda-tools", dependencies: ["OsmodaCommands"], swiftSettings: strict),
+        .executableTarget(name: "osmoda-egress", dependencies: ["OsmodaEgressServer"], swiftSettings: strict),
         .executableTarget(name: "osmoda-gendocs", dependencies: ["OsmodaDocs"], swiftSettings: strict),
         .target(name: "OsmodaTestSupport", dependencies: ["OsmodaCore", "OsmodaSystem"], path: "Tests/OsmodaTestSupport", swiftSettings: strict),
         .testTarget(name: "OsmodaCoreTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
@@ -78,6 +88,8 @@ let package = Package(
         .testTarget(name: "OsmodaVaultTests", dependencies: ["OsmodaVault", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaKeysTests", dependencies: ["OsmodaKeys", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaEgressTests", dependencies: ["OsmodaEgress", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "OsmodaEgressServerTests", dependencies: ["OsmodaEgressServer", "OsmodaEgress", "OsmodaCore", "OsmodaTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "OsmodaSwitchTests", dependencies: ["OsmodaSwitch", "OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }

@@ -13,6 +13,16 @@ public struct ToolEntry: Sendable {
     /// The manual section: 1 for tools, 8 for the daemon.
     public var section: Int = 1
 
+    public init(name: String, command: any ParsableCommand.Type, exitStatuses: [ExitStatus], meanings: [ExitStatus: String],
+                seeAlso: [String], section: Int = 1) {
+        self.name = name
+        self.command = command
+        self.exitStatuses = exitStatuses
+        self.meanings = meanings
+        self.seeAlso = seeAlso
+        self.section = section
+    }
+
     public func exitMeaning(_ s: ExitStatus) -> String { meanings[s] ?? s.summary.prefix(1).uppercased() + s.summary.dropFirst() + "." }
 }
 

@@ -2,6 +2,21 @@ import ArgumentParser
 import OsmodaCLI
 import OsmodaCommands
 import OsmodaCore
+import OsmodaEgressServer
+
+/// Every documented tool: the multi-call binary's, and osmoda-egress, which is a binary of
+/// its own (SwiftNIO stays out of the other tools' start-up; ADR 0033).
+public let documentedTools: [ToolEntry] = allTools + [
+    ToolEntry(name: "osmoda-egress", command: EgressCommand.self,
+              exitStatuses: [.success, .usage, .noInput, .unavailable, .software, .ioError, .config],
+              meanings: [.success: "Stopped by SIGTERM or SIGINT; with --check, the config is valid.",
+                         .usage: "A usage error, such as a --allow-internal-for-testing value that is not a CIDR range.",
+                         .noInput: "The config file or the hosts file cannot be read.",
+                         .unavailable: "With --ledger on: the daemon does not answer and could not be started.",
+                         .ioError: "A listener cannot be bound (the address is in use, the socket's directory is missing).",
+                         .config: "The config file or the hosts file is malformed; the message names the file and the field."],
+              seeAlso: ["osmoda-where(1)", "osmodad(8)"]),
+]
 
 /// Generates the man pages and shell completions from the command definitions, so
 /// help text has one source (CONVENTIONS 12). A test compares the output with the
@@ -19,7 +34,7 @@ public enum DocsGenerator {
     /// Every generated file, relative to the package root.
     public static func allFiles() throws -> [File] {
         var files: [File] = []
-        for tool in allTools {
+        for tool in documentedTools {
             files.append(File(path: "man/man\(tool.section)/\(tool.name).\(tool.section)", contents: try manPage(tool)))
             files.append(File(path: "completions/bash/\(tool.name)", contents: tool.command.completionScript(for: .bash)))
             files.append(File(path: "completions/zsh/_\(tool.name)", contents: tool.command.completionScript(for: .zsh)))

@@ -46,7 +46,7 @@ struct RecordSchemaTests {
                                 "ledger.stats", "ledger.recovery", "cron.next", "cron.explain", "cron.check", "cron.bench", "routine.run", "routine.info",
                                 "watch.state", "watch.action", "watch.alert",
                                 "gen.generation", "gen.switch", "gen.diff", "switch.begin",
-                                "switch.check", "switch.commit", "switch.rollback", "switch.rollback_failed", "switch.state"]
+                                "switch.check", "switch.commit", "switch.rollback", "switch.rollback_failed", "switch.state", "egress.decision"]
 
     @Test func everyTypeHasAParsableExample() throws {
         let secs = try Self.sections()

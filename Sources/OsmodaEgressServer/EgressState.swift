@@ -1,0 +1,67 @@
+import OsmodaCore
+import OsmodaEgress
+import OsmodaSystem
+import Synchronization
+
+/// What every connection reads when it decides: the config in force (swapped on
+/// SIGHUP), the address policy, and the tunnel counts behind the caps. Shared by the
+/// event loops, so behind a mutex; each request reads one consistent snapshot.
+final class EgressState: Sendable {
+    struct Snapshot: Sendable {
+        var config: EgressConfig
+        var addressPolicy: AddressPolicy
+    }
+
+    private struct Counts: ~Copyable {
+        var total = 0
+        var perClient: [String: Int] = [:]
+    }
+
+    private let current: Mutex<Snapshot>
+    private let counts = Mutex(Counts())
+    let extraAllowed: [CIDR]
+    /// The addresses and ports the proxy listens on (fixed at start).
+    let selfAddresses: [(IPAddress, Int)]
+
+    init(config: EgressConfig, extraAllowed: [CIDR], selfAddresses: [(IPAddress, Int)]) {
+        self.extraAllowed = extraAllowed
+        self.selfAddresses = selfAddresses
+        current = Mutex(Snapshot(config: config, addressPolicy: AddressPolicy(extraAllowed: extraAllowed, selfAddresses: selfAddresses)))
+    }
+
+    var snapshot: Snapshot { current.withLock { $0 } }
+
+    func replace(_ config: EgressConfig) {
+        current.withLock { $0.config = config }
+    }
+
+    enum Admission: Equatable {
+        case admitted
+        /// The proxy's total is reached (503).
+        case totalFull(Int)
+        /// This client's share is reached (429).
+        case clientFull(Int)
+    }
+
+    /// Takes a tunnel slot for `client`, or says which cap is reached.
+    func admit(client: String, limits: EgressConfig.Limits) -> Admission {
+        counts.withLock { c in
+            if c.total >= limits.maxTunnels { return .totalFull(limits.maxTunnels) }
+            let mine = c.perClient[client, default: 0]
+            if mine >= limits.maxTunnelsPerClient { return .clientFull(limits.maxTunnelsPerClient) }
+            c.total += 1
+            c.perClient[client] = mine + 1
+            return .admitted
+        }
+    }
+
+    func release(client: String) {
+        counts.withLock { c in
+            c.total -= 1
+            let left = c.perClient[client, default: 1] - 1
+            c.perClient[client] = left > 0 ? left : nil
+        }
+    }
+
+    var openTunnels: Int { counts.withLock { $0.total } }
+}

@@ -1,0 +1,6 @@
+import OsmodaEgressServer
+
+@main
+enum Entrypoint {
+    static func main() { EgressMain.run() }
+}
