@@ -50,9 +50,26 @@ struct DaemonWorld {
                                   stdin: stdin, environment: env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 })
     }
 
-    func stopAll() {
-        _ = try? ToolRunner.run("/usr/bin/pkill", ["-KILL", "-f", "osmodad --user"], environment: [:])
+    /// The pid of this world's daemon, from the state lock file it writes, if that
+    /// process is still an osmodad. Tests in other suites run daemons of their own at
+    /// the same time, so a test signals only its own world's daemon, never by name.
+    var daemonPID: pid_t? {
+        let lock = root.appendingPathComponent("state/osmodad.lock").path
+        guard let text = try? String(contentsOfFile: lock, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+              let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+              String(decoding: cmdline, as: UTF8.self).contains("osmodad") else { return nil }
+        return pid
     }
+
+    /// Sends `signal` to this world's daemon and waits (up to 10 s) until it is gone.
+    func stopDaemon(_ signal: Int32 = SIGTERM) {
+        guard let pid = daemonPID else { return }
+        kill(pid, signal)
+        for _ in 0..<500 where kill(pid, 0) == 0 && daemonPID == pid { usleep(20_000) }
+    }
+
+    func stopAll() { stopDaemon(SIGKILL) }
 
     func remove() { ToolRunner.removeTemporaryDirectory(root) }
 }
@@ -134,7 +151,7 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
             if case .string(let k)? = s["verifier_key"] { return k } else { return nil }
         })
         // Stop the daemon cleanly, so the database file is whole without its WAL.
-        _ = try ToolRunner.run("/usr/bin/pkill", ["-TERM", "-f", "osmodad --user"])
+        w.stopDaemon(SIGTERM)
         for _ in 0..<200 where FileManager.default.fileExists(atPath: w.database + "-wal") { usleep(20_000) }
 
         // A copy as an admin takes one: SQLite's online backup, WAL content included.
