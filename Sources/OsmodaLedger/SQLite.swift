@@ -273,6 +273,9 @@ package final class SQLiteStatement {
         }
     }
 
+    /// The number of columns the statement returns (`sqlite3_column_count`).
+    package var columnCount: Int32 { sqlite3_column_count(handle) }
+
     package func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
 
     /// Wraps `sqlite3_column_int64`.

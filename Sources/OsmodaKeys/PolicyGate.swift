@@ -1,0 +1,374 @@
+import OsmodaCore
+import OsmodaLedger
+import OsmodaSystem
+import OsmodaVault
+import Synchronization
+
+/// Decides signing requests under the spend policy and records them in the ledger.
+///
+/// Where things live:
+/// - `<state>/vault/policy.json` (0600): the policy document, as `policy set` takes it.
+/// - In the ledger's database, beside (never inside) the ledger's own tables:
+///   `ext_vault_policy` (the policy in force and its version) and `ext_vault_usage`
+///   (one row per allowed signature: ts, key, chain, amount), which the 24 h windows
+///   count. Keeping them in the ledger database is what lets a decision, its counters
+///   and its ledger entry commit in one SQLite transaction (ADR 0030).
+///
+/// The policy in force is the one recorded in `ext_vault_policy`, read inside each
+/// decision's transaction, so a decision never sees a policy whose `vault.policy.set`
+/// (or `vault.policy.load`) entry is not committed. At start the file is authoritative:
+/// when it differs from the recorded policy, the gate records it as `vault.policy.load`
+/// (next version) before it decides anything.
+public final class PolicyGate: Sendable {
+    public let store: LedgerStore
+    /// `<state>/vault/policy.json`.
+    public let policyPath: String
+    let clock: @Sendable () -> Timestamp
+    let daemonActor: Actor
+
+    /// The rolling window, in milliseconds: a usage row counts while `ts > now − window`.
+    public static let windowMilliseconds: Int64 = 86_400_000
+
+    /// The last policy read from the database (a parse cache keyed by version), and the
+    /// policy read from the file at start, used until the database records one.
+    struct Cached: Sendable {
+        var version: Int
+        var policy: Policy
+    }
+
+    private let cache: Mutex<Cached>
+    private let fallback: Cached
+    /// Serialises `setPolicy` (file write + transaction) against itself.
+    private let setLock = Mutex(())
+
+    static let schemaSQL = """
+        CREATE TABLE IF NOT EXISTS ext_vault_usage (
+            id INTEGER PRIMARY KEY,
+            ts INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            chain TEXT NOT NULL,
+            amount TEXT NOT NULL CHECK (length(amount) BETWEEN 1 AND 78)
+        ) STRICT;
+        CREATE INDEX IF NOT EXISTS ext_vault_usage_by_key ON ext_vault_usage (key, ts);
+        CREATE INDEX IF NOT EXISTS ext_vault_usage_by_chain ON ext_vault_usage (chain, ts);
+        CREATE INDEX IF NOT EXISTS ext_vault_usage_by_ts ON ext_vault_usage (ts);
+        CREATE TABLE IF NOT EXISTS ext_vault_policy (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL CHECK (version >= 1),
+            policy TEXT NOT NULL,
+            ts INTEGER NOT NULL
+        ) STRICT;
+        """
+
+    /// Loads `<stateDirectory>/vault/policy.json` (absent = empty policy = deny all),
+    /// creates the gate's tables in the ledger's database if needed, and records the
+    /// file's policy as `vault.policy.load` (by `daemonActor`) when it is not the one
+    /// recorded. A malformed file is `policy.invalid` (with the file's path and the
+    /// field); a read-only or closed store is the store's error. A sealed store is not
+    /// an error here: every `authorize` will refuse until it is recovered.
+    public init(
+        stateDirectory: String, store: LedgerStore, clock: @escaping @Sendable () -> Timestamp = LedgerStore.systemClock,
+        daemonActor: Actor? = nil
+    ) throws(VaultError) {
+        self.store = store
+        self.policyPath = stateDirectory + "/vault/policy.json"
+        self.clock = clock
+        self.daemonActor = daemonActor ?? Actor(uid: Sys.effectiveUID, gid: 0, pid: Sys.processID(), exe: "osmodad")
+        do throws(LedgerStoreError) {
+            try store.prepareExtensionSchema(Self.schemaSQL)
+        } catch {
+            throw Self.ledgerError(error)
+        }
+        let fromFile = try Self.readFile(policyPath)
+        fallback = Cached(version: 0, policy: fromFile)
+        cache = Mutex(fallback)
+        try recordLoadIfChanged(fromFile)
+    }
+
+    static func readFile(_ path: String) throws(VaultError) -> Policy {
+        let bytes: [UInt8]
+        do throws(SystemError) {
+            bytes = try Sys.readFile(path, limit: 1 << 20)
+        } catch {
+            if error.code == 2 { return Policy() }  // ENOENT: no policy, deny all
+            throw VaultError("policy.io", "cannot read the policy: \(error)")
+        }
+        do throws(VaultError) {
+            return try Policy(bytes: bytes)
+        } catch {
+            throw VaultError(error.code, "\(path): \(error.message)")
+        }
+    }
+
+    private func recordLoadIfChanged(_ fromFile: Policy) throws(VaultError) {
+        if store.sealedReason != nil { return }
+        do throws(LedgerStoreError) {
+            let recorded = try store.readExtension { tx throws(LedgerStoreError) in try Self.recordedPolicy(tx) }
+            if (recorded?.policy ?? Policy()) == fromFile {
+                if let recorded { cache.withLock { $0 = recorded } }
+                return
+            }
+            let path = policyPath
+            let actor = daemonActor
+            let now = clock()
+            let (_, loaded) = try store.appendAtomically { tx throws(LedgerStoreError) in
+                let version = (try Self.recordedPolicy(tx)?.version ?? 0) + 1
+                try Self.writeRow(tx, version: version, policy: fromFile, now: now)
+                var payload = JSONObject()
+                payload.append("version", .int(Int64(version)))
+                payload.append("source", .string(path))
+                payload.append("policy", fromFile.json)
+                return (AppendRequest(type: "vault.policy.load", payload: Self.bytes(payload), actor: actor), Cached(version: version, policy: fromFile))
+            }
+            cache.withLock { $0 = loaded }
+        } catch {
+            // A store that cannot record the load cannot authorize either; decisions
+            // and `check` fall back to the file's policy, `authorize` will refuse.
+            if error.code == .verificationFailed || error.code == .storage { return }
+            throw Self.ledgerError(error)
+        }
+    }
+
+    // MARK: - Reading the policy
+
+    /// The policy in force (for `vault.policy.show`) in canonical form, and its version
+    /// (how many times a policy was set or loaded; 0 before the first).
+    public func currentPolicy() -> (policy: JSONValue, version: Int) {
+        let c = (try? store.readExtension { tx throws(LedgerStoreError) in try self.inForce(tx) }) ?? cache.withLock { $0 }
+        return (c.policy.json, c.version)
+    }
+
+    /// The policy recorded in the database, or `nil` when none is.
+    static func recordedPolicy(_ tx: LedgerTransaction) throws(LedgerStoreError) -> Cached? {
+        let rows = try tx.query("SELECT version, policy FROM ext_vault_policy WHERE id = 1")
+        guard let row = rows.first, let version = row[0].int, let text = row[1].text else { return nil }
+        guard let policy = try? Policy(bytes: Array(text.utf8)) else {
+            throw LedgerStoreError(.storage, "ext_vault_policy holds a policy that does not parse (version \(version))")
+        }
+        return Cached(version: Int(version), policy: policy)
+    }
+
+    /// The policy in force as this transaction sees it: the recorded one (parsed once
+    /// per version), or the file's when none is recorded yet.
+    func inForce(_ tx: LedgerTransaction) throws(LedgerStoreError) -> Cached {
+        let rows = try tx.query("SELECT version FROM ext_vault_policy WHERE id = 1")
+        guard let version = rows.first?[0].int else { return fallback }
+        let cached = cache.withLock { $0 }
+        if cached.version == Int(version) { return cached }
+        guard let recorded = try Self.recordedPolicy(tx) else { return fallback }
+        cache.withLock { c in if c.version < recorded.version { c = recorded } }
+        return recorded
+    }
+
+    static func writeRow(_ tx: LedgerTransaction, version: Int, policy: Policy, now: Timestamp) throws(LedgerStoreError) {
+        try tx.execute(
+            "INSERT OR REPLACE INTO ext_vault_policy (id, version, policy, ts) VALUES (1, ?, ?, ?)",
+            [.int(Int64(version)), .text(JSONWriter.serialize(policy.json)), .int(now.millisecondsSinceEpoch)])
+    }
+
+    // MARK: - Setting the policy
+
+    /// The largest policy document accepted, serialized (it is recorded whole in the
+    /// `vault.policy.set` entry, whose payload is limited to 64 KiB).
+    public static let maxPolicyBytes = 60_000
+
+    /// Validates and installs a new policy: written atomically to policy.json (0600) and
+    /// recorded as a `vault.policy.set` ledger entry by `actor`, in the same ledger
+    /// transaction that makes it the policy in force. Refused with `policy.invalid`
+    /// (path-like field names) when malformed; with the store's `ledger.*` code when the
+    /// ledger cannot be written — then the file is restored and nothing changed.
+    public func setPolicy(_ json: JSONValue, actor: Actor) throws(VaultError) -> AppendedEntry {
+        let policy = try Policy(json: json)
+        let text = Array(JSONWriter.serialize(policy.json).utf8)
+        guard text.count <= Self.maxPolicyBytes else {
+            throw VaultError("policy.invalid", "policy: \(text.count) bytes in canonical form; the limit is \(Self.maxPolicyBytes)")
+        }
+        return try setLock.withLock { _ throws(VaultError) -> AppendedEntry in
+            let path = policyPath
+            let previous: [UInt8]? = try? Sys.readFile(path, limit: 1 << 20)
+            let now = clock()
+            var fileError: VaultError?
+            var wroteFile = false
+            do throws(LedgerStoreError) {
+                let (entry, installed) = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    let version = max(try Self.recordedPolicy(tx)?.version ?? 0, fallback.version) + 1
+                    try Self.writeRow(tx, version: version, policy: policy, now: now)
+                    do throws(VaultError) {
+                        try Self.writePolicyFile(path, text + [0x0A])
+                        wroteFile = true
+                    } catch {
+                        fileError = error
+                        throw LedgerStoreError(.io, error.message)
+                    }
+                    var payload = JSONObject()
+                    payload.append("version", .int(Int64(version)))
+                    payload.append("policy", policy.json)
+                    return (AppendRequest(type: "vault.policy.set", payload: Self.bytes(payload), actor: actor), Cached(version: version, policy: policy))
+                }
+                cache.withLock { $0 = installed }
+                return entry
+            } catch {
+                if wroteFile {
+                    if let previous {
+                        try? Self.writePolicyFile(path, previous)
+                    } else {
+                        try? Sys.removeFile(path)
+                    }
+                }
+                throw fileError ?? Self.ledgerError(error)
+            }
+        }
+    }
+
+    static func writePolicyFile(_ path: String, _ bytes: [UInt8]) throws(VaultError) {
+        do throws(SystemError) {
+            if let slash = path.lastIndex(of: "/") { try Sys.makeDirectories(String(path[..<slash]), mode: 0o700) }
+            try Sys.writeFileAtomically(path, bytes, mode: 0o600)
+        } catch {
+            throw VaultError("policy.io", "cannot write the policy: \(error)")
+        }
+    }
+
+    // MARK: - Deciding
+
+    /// What the window holds for `scope` at `now`: rows with `ts > now − 24 h`.
+    /// Rows stamped after `now` (a clock stepped back) still count: fail closed.
+    static func usage(_ tx: LedgerTransaction, _ scope: Policy.Scope, cutoff: Int64) throws(LedgerStoreError) -> Policy.Usage {
+        let rows: [[SQLValue]]
+        switch scope {
+        case .key(let id):
+            rows = try tx.query("SELECT amount FROM ext_vault_usage WHERE key = ? AND ts > ?", [.text(id), .int(cutoff)])
+        case .chain(let c):
+            rows = try tx.query("SELECT amount FROM ext_vault_usage WHERE chain = ? AND ts > ?", [.text(c.rawValue), .int(cutoff)])
+        }
+        var total: Amount? = .zero
+        for row in rows {
+            guard let text = row[0].text, let a = Amount(decimal: text) else {
+                throw LedgerStoreError(.storage, "ext_vault_usage holds an amount that is not a decimal integer")
+            }
+            total = total?.adding(a)
+        }
+        return Policy.Usage(signatures: Int64(rows.count), amount: total)
+    }
+
+    /// Dry run: the decision now, with the deciding rule, from a read snapshot.
+    /// Changes nothing (no usage, no ledger entry, no pruning).
+    public func check(_ request: SpendRequest) throws(VaultError) -> PolicyDecision {
+        let now = clock().millisecondsSinceEpoch
+        do throws(LedgerStoreError) {
+            return try store.readExtension { tx throws(LedgerStoreError) -> PolicyDecision in
+                let policy = try self.inForce(tx).policy
+                return try policy.evaluate(request) { scope throws(LedgerStoreError) in
+                    try Self.usage(tx, scope, cutoff: now - Self.windowMilliseconds)
+                }
+            }
+        } catch {
+            throw Self.ledgerError(error)
+        }
+    }
+
+    /// What a transaction body hands back to `authorize`.
+    private struct Outcome<T: Sendable>: Sendable {
+        var decision: PolicyDecision
+        var signed: Result<T, VaultError>?
+    }
+
+    /// One signing request, all or nothing. Under the ledger's writer lock and inside
+    /// ONE SQLite transaction of the ledger database: evaluates the policy in force
+    /// against the rolling 24 h usage stored in the same database; if allowed, runs
+    /// `sign` and records the usage; appends a `vault.sign` entry (decision `allowed`,
+    /// `denied` or `error`); commits. Only after the commit is durable is the result
+    /// returned.
+    ///
+    /// - The ledger cannot be written (sealed, read-only, closed, I/O error, full disk):
+    ///   throws the store's `ledger.*` code, before `sign` runs or with its result
+    ///   discarded; nothing is committed.
+    /// - Denied: throws `policy.denied` (message `<rule>: <reason>`) after its entry is
+    ///   committed.
+    /// - `sign` throws: its usage is not recorded; a `vault.sign` entry with decision
+    ///   `error` and the error's code and message is committed, then the error is thrown.
+    public func authorize<T: Sendable>(
+        _ request: SpendRequest, actor: Actor, sign: () throws(VaultError) -> (result: T, details: JSONObject)
+    ) throws(VaultError) -> (decision: PolicyDecision, entry: AppendedEntry, result: T) {
+        let clock = self.clock
+        let committed: (entry: AppendedEntry, value: Outcome<T>)
+        do throws(LedgerStoreError) {
+            committed = try store.appendAtomically { tx throws(LedgerStoreError) -> (request: AppendRequest, value: Outcome<T>) in
+                let now = clock().millisecondsSinceEpoch
+                let cutoff = now - Self.windowMilliseconds
+                let inForce = try self.inForce(tx)
+                let decision = try inForce.policy.evaluate(request) { scope throws(LedgerStoreError) in
+                    try Self.usage(tx, scope, cutoff: cutoff)
+                }
+                try tx.execute("DELETE FROM ext_vault_usage WHERE ts <= ?", [.int(cutoff)])
+                var outcome = Outcome<T>(decision: decision, signed: nil)
+                var details: JSONObject?
+                if decision.allowed {
+                    do throws(VaultError) {
+                        let s = try sign()
+                        outcome.signed = .success(s.result)
+                        details = s.details
+                    } catch {
+                        outcome.signed = .failure(error)
+                    }
+                    if case .success = outcome.signed {
+                        let amount = request.amount.flatMap { Amount(bigEndian: $0) } ?? .zero
+                        try tx.execute(
+                            "INSERT INTO ext_vault_usage (ts, key, chain, amount) VALUES (?, ?, ?, ?)",
+                            [.int(now), .text(request.keyID), .text(request.chain.rawValue), .text(amount.description)])
+                    }
+                }
+                let payload = Self.signPayload(request, outcome: outcome, details: details, version: inForce.version)
+                return (AppendRequest(type: "vault.sign", payload: payload, actor: actor), outcome)
+            }
+        } catch {
+            throw Self.ledgerError(error)
+        }
+        let outcome = committed.value
+        guard outcome.decision.allowed else {
+            throw VaultError("policy.denied", "\(outcome.decision.rule): \(outcome.decision.reason)")
+        }
+        switch outcome.signed {
+        case .success(let result)?:
+            return (outcome.decision, committed.entry, result)
+        case .failure(let error)?:
+            throw error
+        case nil:
+            throw VaultError("vault.internal", "the request was allowed but not signed")
+        }
+    }
+
+    private static func signPayload<T>(_ r: SpendRequest, outcome: Outcome<T>, details: JSONObject?, version: Int) -> [UInt8] {
+        var p = JSONObject()
+        p.append("key", .string(r.keyID))
+        p.append("chain", .string(r.chain.rawValue))
+        p.append("kind", .string(r.kind.rawValue))
+        p.append("amount", r.amount.map { bytes in .string(Amount(bigEndian: bytes)?.description ?? "0x" + Hex.encode(bytes)) } ?? .null)
+        p.append("destination", r.destination.map { .string($0) } ?? .null)
+        let decision: String
+        switch outcome.signed {
+        case .failure?: decision = "error"
+        default: decision = outcome.decision.allowed ? "allowed" : "denied"
+        }
+        p.append("decision", .string(decision))
+        p.append("rule", .string(outcome.decision.rule))
+        p.append("reason", .string(outcome.decision.reason))
+        p.append("policy_version", .int(Int64(version)))
+        if case .failure(let e)? = outcome.signed {
+            p.append("error", .object(JSONObject(["code": .string(e.code), "message": .string(e.message)])))
+        }
+        if let details { p.append("details", .object(details)) }
+        return bytes(p)
+    }
+
+    static func bytes(_ o: JSONObject) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONWriter.write(.object(o), into: &out)
+        return out
+    }
+
+    /// A ledger failure as the vault reports it: the store's stable code, unchanged.
+    static func ledgerError(_ e: LedgerStoreError) -> VaultError {
+        VaultError(e.code.rawValue, "the ledger cannot record this: \(e.message)")
+    }
+}
