@@ -80,6 +80,6 @@ let package = Package(
         .testTarget(name: "OsmodaKeysTests", dependencies: ["OsmodaKeys", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaEgressTests", dependencies: ["OsmodaEgress", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "OsmodaSwitchTests", dependencies: ["OsmodaSwitch", "OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaVault", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
 )

@@ -8,7 +8,7 @@ import Synchronization
 /// the key-encryption key in locked memory. Private keys are unsealed one request at a
 /// time, used, and freed (zeroed) when the request ends; only the KEK stays in memory.
 ///
-/// Thread-safe: the KEK and the key cache are behind one mutex, held for bookkeeping
+/// Thread-safe: the KEK is behind a mutex, held for bookkeeping
 /// only, never while a key signs or Argon2id runs.
 public final class Vault: Sendable {
     public let directory: VaultDirectory
@@ -20,8 +20,6 @@ public final class Vault: Sendable {
     struct State {
         var kek: KeyEncryptionKey?
         var source: KEKSource?
-        /// Key files read since the last change, by id.
-        var cache: [String: KeyFile] = [:]
     }
     let state = Mutex(State())
 
@@ -203,11 +201,10 @@ public final class Vault: Sendable {
         public var error: VaultError?
     }
 
+    /// Read afresh for every request (a few hundred bytes): a file damaged or replaced on
+    /// disk is noticed at once, not at the next restart.
     func keyFile(_ id: String) throws(VaultError) -> KeyFile {
-        if let cached = state.withLock({ $0.cache[id] }) { return cached }
-        let key = try directory.readKey(id)
-        state.withLock { $0.cache[id] = key }
-        return key
+        try directory.readKey(id)
     }
 
     /// Every key; a damaged file is listed with its error and does not hide the others.
@@ -265,7 +262,6 @@ public final class Vault: Sendable {
         let key = KeyFile(format: KeyFile.currentFormat, id: id, chain: chain, label: label, address: address,
                           created: clock().rfc3339, origin: origin, sealed: Hex.encode(sealed))
         try directory.writeKey(key)
-        state.withLock { $0.cache[id] = key }
         return key
     }
 
@@ -305,7 +301,6 @@ public final class Vault: Sendable {
     public func delete(_ reference: String) throws(VaultError) -> KeyFile {
         let key = try resolve(reference)
         try directory.deleteKey(key.id)
-        state.withLock { _ = $0.cache.removeValue(forKey: key.id) }
         return key
     }
 
