@@ -256,8 +256,7 @@ enum ExtensionAuthorizer {
     /// True for `ext_…` names (SQLite names are case-insensitive).
     static func isExtension(_ name: UnsafePointer<CChar>?) -> Bool {
         guard let name else { return false }
-        let bytes = Array(String(cString: name).utf8.prefix(4)).map { $0 | 0x20 }
-        return bytes == Array("ext_".utf8)
+        return String(cString: name).lowercased().hasPrefix("ext_")
     }
 
     static func isSchemaTable(_ name: UnsafePointer<CChar>?) -> Bool {
@@ -282,6 +281,9 @@ enum ExtensionAuthorizer {
             allowed = schema && isExtension(arg1) && isExtension(arg2)
         case SQLITE_ALTER_TABLE:
             allowed = schema && isExtension(arg2)
+        case SQLITE_REINDEX:
+            // `CREATE INDEX` reindexes the new index.
+            allowed = schema && isExtension(arg1)
         default:
             // Transactions, savepoints, pragmas, attach/detach, triggers, views, virtual
             // and temporary objects, analyze, reindex.
