@@ -234,7 +234,8 @@ extension Policy {
         rule.maxPer24h = try o["max_per_24h"].map { v throws(VaultError) in try parseAmount(v, path: "\(path).max_per_24h") }
         if let v = o["max_signatures_per_24h"] {
             guard case .int(let n) = v, n >= 0 else {
-                throw invalid("\(path).max_signatures_per_24h", "must be a non-negative integer, not \(JSONWriter.serialize(v))")
+                let shown = if case .double(let d) = v { "\(d)" } else { JSONWriter.serialize(v) }
+                throw invalid("\(path).max_signatures_per_24h", "must be a non-negative integer, not \(shown)")
             }
             rule.maxSignaturesPer24h = n
         }

@@ -72,7 +72,7 @@ public final class LedgerTransaction {
             }
             return s
         } catch {
-            throw .storage(error)
+            throw LedgerStore.extensionError(error)
         }
     }
 
@@ -216,7 +216,7 @@ extension LedgerStore {
                 throw .storage(error)
             }
             do throws(SQLiteError) {
-                try ExtensionAuthorizer.install(on: c, mode: .body)
+                try ExtensionAuthorizer.install(on: c, mode: .read)
             } catch {
                 throw .storage(error)
             }
@@ -238,8 +238,10 @@ enum ExtensionAuthorizer {
     enum Mode: Int {
         /// `prepareExtensionSchema`: DDL on `ext_…` tables and indexes.
         case schema = 1
-        /// `appendAtomically`/`readExtension` bodies: reads anywhere, writes to `ext_…` rows.
+        /// `appendAtomically` bodies: reads anywhere, writes to `ext_…` rows.
         case body = 2
+        /// `readExtension` bodies: reads only.
+        case read = 3
     }
 
     static func install(on c: SQLiteConnection, mode: Mode) throws(SQLiteError) {
@@ -256,8 +258,12 @@ enum ExtensionAuthorizer {
     /// True for `ext_…` names (SQLite names are case-insensitive).
     static func isExtension(_ name: UnsafePointer<CChar>?) -> Bool {
         guard let name else { return false }
-        let bytes = Array(String(cString: name).utf8.prefix(4)).map { $0 | 0x20 }
-        return bytes == Array("ext_".utf8)
+        return String(cString: name).lowercased().hasPrefix("ext_")
+    }
+
+    static func isAutoIndex(_ name: UnsafePointer<CChar>?) -> Bool {
+        guard let name else { return false }
+        return String(cString: name).lowercased().hasPrefix("sqlite_autoindex_ext_")
     }
 
     static func isSchemaTable(_ name: UnsafePointer<CChar>?) -> Bool {
@@ -269,19 +275,26 @@ enum ExtensionAuthorizer {
     private static let callback: @convention(c) (
         UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
     ) -> Int32 = { context, action, arg1, arg2, _, _ in
-        let schema = Int(bitPattern: context) == Mode.schema.rawValue
+        let mode = Mode(rawValue: Int(bitPattern: context)) ?? .read
+        let schema = mode == .schema
         let allowed: Bool
         switch action {
         case SQLITE_READ, SQLITE_SELECT, SQLITE_FUNCTION, SQLITE_RECURSIVE:
             allowed = true
+        case _ where mode == .read:
+            allowed = false
         case SQLITE_INSERT, SQLITE_UPDATE, SQLITE_DELETE:
             allowed = isExtension(arg1) || (schema && isSchemaTable(arg1))
         case SQLITE_CREATE_TABLE, SQLITE_DROP_TABLE:
             allowed = schema && isExtension(arg1)
         case SQLITE_CREATE_INDEX, SQLITE_DROP_INDEX:
-            allowed = schema && isExtension(arg1) && isExtension(arg2)
+            // Named ext_…, or the automatic index of a UNIQUE/PRIMARY KEY constraint.
+            allowed = schema && isExtension(arg2) && (isExtension(arg1) || isAutoIndex(arg1))
         case SQLITE_ALTER_TABLE:
             allowed = schema && isExtension(arg2)
+        case SQLITE_REINDEX:
+            // `CREATE INDEX` reindexes the new index.
+            allowed = schema && isExtension(arg1)
         default:
             // Transactions, savepoints, pragmas, attach/detach, triggers, views, virtual
             // and temporary objects, analyze, reindex.

@@ -1,0 +1,350 @@
+import Foundation
+import OsmodaCore
+import OsmodaKeys
+import OsmodaLedger
+import OsmodaTestSupport
+import OsmodaVault
+import Synchronization
+import Testing
+
+/// A clock the test sets: every reading returns the current value.
+final class SetClock: Sendable {
+    private let now = Mutex<Int64>(1_790_000_000_000)
+    var clock: @Sendable () -> Timestamp { { [self] in Timestamp(millisecondsSinceEpoch: now.withLock { $0 }) } }
+    var ms: Int64 { now.withLock { $0 } }
+    func set(_ v: Int64) { now.withLock { $0 = v } }
+    func advance(_ d: Int64) { now.withLock { $0 += d } }
+}
+
+/// A state directory with a real ledger store and a gate on it.
+final class GateWorld: @unchecked Sendable {
+    let dir: URL
+    let clock = SetClock()
+    var store: LedgerStore
+    var gate: PolicyGate
+    static let admin = Actor(uid: 0, gid: 0, pid: 100, exe: "/usr/bin/osmoda-keys")
+    static let agent = Actor(uid: 1000, gid: 1000, pid: 200, exe: "/usr/bin/agent")
+
+    init(policy: String? = nil) throws {
+        dir = try ToolRunner.temporaryDirectory("osmoda-policy")
+        store = try LedgerStore.open(stateDirectory: dir.path, options: .init(name: "test", clock: clock.clock))
+        gate = try PolicyGate(stateDirectory: dir.path, store: store, clock: clock.clock, daemonActor: Self.admin)
+        if let policy { _ = try gate.setPolicy(JSONReader.parse(policy), actor: Self.admin) }
+    }
+
+    var statePath: String { dir.path }
+
+    /// Closes and reopens store and gate, as a daemon restart does.
+    func restart() throws {
+        store.close()
+        store = try LedgerStore.open(stateDirectory: dir.path, options: .init(name: "test", clock: clock.clock))
+        gate = try PolicyGate(stateDirectory: dir.path, store: store, clock: clock.clock, daemonActor: Self.admin)
+    }
+
+    /// A signing that returns a fake signature and counts its calls.
+    func sign(_ r: SpendRequest, calls: Counter? = nil) throws(VaultError) -> (decision: PolicyDecision, entry: AppendedEntry, result: String) {
+        try gate.authorize(r, actor: Self.agent) { () throws(VaultError) -> (result: String, details: JSONObject) in
+            calls?.add()
+            return ("sig-\(r.keyID)", JSONObject(["tx_hash": .string("0xabc")]))
+        }
+    }
+
+    func entries(type: String? = nil) throws -> [LedgerEntry] {
+        var out: [LedgerEntry] = []
+        try store.entries { e in if type == nil || e.entry.type == type { out.append(e.entry) } }
+        return out
+    }
+
+    func payloads(type: String = "vault.sign") throws -> [JSONObject] {
+        try entries(type: type).map { e in
+            guard case .object(let o) = try JSONReader.parse(e.payload) else { throw RunnerError("payload is not an object") }
+            return o
+        }
+    }
+
+    deinit {
+        store.close()
+        ToolRunner.removeTemporaryDirectory(dir)
+    }
+}
+
+func vaultCode(_ body: () throws -> Void) -> String? {
+    do {
+        try body()
+        return nil
+    } catch let e as VaultError {
+        return e.code
+    } catch {
+        return "not a VaultError: \(error)"
+    }
+}
+
+/// A thread-safe counter.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func add() { value.withLock { $0 += 1 } }
+    var count: Int { value.withLock { $0 } }
+}
+
+@Suite struct PolicyGateTests {
+    @Test func noPolicyFileDeniesAndRecordsTheDenial() throws {
+        let w = try GateWorld()
+        #expect(w.gate.currentPolicy().version == 0)
+        let calls = Counter()
+        #expect(throws: VaultError("policy.denied", "default_deny: no rule applies to key k1 or chain ethereum; the policy denies by default")) {
+            _ = try w.sign(tx(), calls: calls)
+        }
+        #expect(calls.count == 0)
+        let p = try w.payloads()
+        #expect(p.count == 1)
+        #expect(p.first?["decision"] == .string("denied"))
+        #expect(p.first?["rule"] == .string("default_deny"))
+        #expect(p.first?["amount"] == .string("1"))
+        #expect(p.first?["details"] == nil)
+    }
+
+    @Test func allowedSignatureIsRecordedWithDetailsAndReturnedAfterCommit() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{"max_per_tx":"1000000000000000000000"}}}"#)
+        let r = try w.sign(tx("k1", .ethereum, "1000000000000000000000"))
+        #expect(r.result == "sig-k1")
+        #expect(r.decision.rule == "key:k1")
+        #expect(r.entry.entry.type == "vault.sign")
+        let stored = try w.store.entry(seq: r.entry.seq)
+        #expect(stored == r.entry)
+        let p = try #require(try w.payloads().last)
+        #expect(JSONWriter.serialize(.object(p)) == #"{"key":"k1","chain":"ethereum","kind":"transaction","amount":"1000000000000000000000","destination":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed","decision":"allowed","rule":"key:k1","reason":"allowed by key:k1","policy_version":1,"details":{"tx_hash":"0xabc"}}"#)
+        #expect(try w.store.verifyAll().ok)
+    }
+
+    @Test func setPolicyWritesTheFileAndTheLedger() throws {
+        let w = try GateWorld()
+        let doc = #"{"chains":{"solana":{"max_per_tx":"5"}}}"#
+        let entry = try w.gate.setPolicy(JSONReader.parse(doc), actor: GateWorld.admin)
+        #expect(entry.entry.type == "vault.policy.set")
+        #expect(entry.entry.actor == GateWorld.admin)
+        let path = w.statePath + "/vault/policy.json"
+        let attrs = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attrs[.posixPermissions] as? Int) == 0o600)
+        let canonical = #"{"keys":{},"chains":{"solana":{"max_per_tx":"5","allow_messages":false,"allow_typed_data":false}}}"#
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == canonical + "\n")
+        #expect(w.gate.currentPolicy().version == 1)
+        #expect(JSONWriter.serialize(w.gate.currentPolicy().policy) == canonical)
+        #expect(String(decoding: entry.entry.payload, as: UTF8.self) == #"{"version":1,"policy":\#(canonical)}"#)
+        // A malformed policy changes nothing.
+        #expect(throws: VaultError("policy.invalid", "chains.sol: unknown chain 'sol'; expected one of ethereum, solana")) {
+            _ = try w.gate.setPolicy(JSONReader.parse(#"{"chains":{"sol":{}}}"#), actor: GateWorld.admin)
+        }
+        #expect(w.gate.currentPolicy().version == 1)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == canonical + "\n")
+        #expect(try w.entries().count == 1)
+    }
+
+    @Test func checkChangesNothing() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{"max_signatures_per_24h":1}}}"#)
+        let before = try w.entries().count
+        for _ in 0..<3 {
+            let d = try w.gate.check(tx("k1"))
+            #expect(d.allowed && d.rule == "key:k1")
+        }
+        #expect(try w.entries().count == before)
+        _ = try w.sign(tx("k1"))
+        let d = try w.gate.check(tx("k1"))
+        #expect(!d.allowed && d.rule == "key:k1.max_signatures_per_24h")
+        #expect(d.reason == "1 signatures in the last 24 h; key:k1 allows 1")
+        #expect(try w.entries().count == before + 1)
+    }
+
+    /// The window is (now − 24 h, now]: a signature made at t stops counting at exactly
+    /// t + 24 h, and still counts 1 ms before.
+    @Test func rollingWindowEdgesToTheMillisecond() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{"max_per_24h":"100","max_signatures_per_24h":2}}}"#)
+        let t0 = w.clock.ms
+        _ = try w.sign(tx("k1", .ethereum, "60"))  // at t0
+        w.clock.set(t0 + 1000)
+        _ = try w.sign(tx("k1", .ethereum, "40"))  // at t0 + 1 s: the 24 h amount is used up exactly
+        #expect(vaultCode { _ = try w.sign(tx("k1", .ethereum, "1")) } == "policy.denied")
+
+        let day = PolicyGate.windowMilliseconds
+        w.clock.set(t0 + day - 1)
+        #expect(try w.gate.check(tx("k1", .ethereum, "1")).rule == "key:k1.max_signatures_per_24h")
+        w.clock.set(t0 + day)
+        // The first signature left the window; 60 is free again, 61 is not.
+        #expect(try w.gate.check(tx("k1", .ethereum, "61")).rule == "key:k1.max_per_24h")
+        #expect(try w.gate.check(tx("k1", .ethereum, "60")).allowed)
+        _ = try w.sign(tx("k1", .ethereum, "60"))
+        #expect(vaultCode { _ = try w.sign(tx("k1", .ethereum, "0")) } == "policy.denied")  // 2 signatures in the window
+        w.clock.set(t0 + 1000 + day - 1)
+        #expect(try w.gate.check(tx("k1", .ethereum, "0")).rule == "key:k1.max_signatures_per_24h")
+        w.clock.set(t0 + 1000 + day)
+        #expect(try w.gate.check(tx("k1", .ethereum, "40")).allowed)
+        #expect(try w.gate.check(tx("k1", .ethereum, "41")).rule == "key:k1.max_per_24h")
+    }
+
+    @Test func clockSteppedBackStillCountsLaterSignatures() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{"max_signatures_per_24h":1}}}"#)
+        _ = try w.sign(tx("k1"))
+        w.clock.advance(-3_600_000)
+        #expect(try w.gate.check(tx("k1")).rule == "key:k1.max_signatures_per_24h")
+    }
+
+    @Test func restartMidWindowKeepsTheCounters() throws {
+        let w = try GateWorld(policy: #"{"chains":{"ethereum":{"max_per_24h":"300"}}}"#)
+        _ = try w.sign(tx("k1", .ethereum, "100"))
+        _ = try w.sign(tx("k2", .ethereum, "150"))
+        w.clock.advance(12 * 3_600_000)
+        try w.restart()
+        #expect(w.gate.currentPolicy().version == 1)  // the file equals the recorded policy: no reload entry
+        #expect(try w.entries(type: "vault.policy.load").isEmpty)
+        #expect(vaultCode { _ = try w.sign(tx("k3", .ethereum, "51")) } == "policy.denied")
+        _ = try w.sign(tx("k3", .ethereum, "50"))
+        #expect(try w.gate.check(tx("k1", .ethereum, "0")).allowed)
+        #expect(try w.gate.check(tx("k1", .ethereum, "1")).rule == "chain:ethereum.max_per_24h")
+    }
+
+    @Test func aFileChangedWhileStoppedIsRecordedAsALoad() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
+        w.store.close()
+        try Data(#"{"keys":{"k2":{}}}"#.utf8).write(to: w.dir.appendingPathComponent("vault/policy.json"))
+        try w.restart()
+        #expect(w.gate.currentPolicy().version == 2)
+        let loads = try w.payloads(type: "vault.policy.load")
+        #expect(loads.count == 1)
+        #expect(loads.first?["version"] == .int(2))
+        #expect(try w.gate.check(tx("k2")).allowed)
+        #expect(try w.gate.check(tx("k1")).rule == "default_deny")
+        // A malformed file stops the gate from starting, naming the file and field.
+        w.store.close()
+        try Data(#"{"keys":{"k2":{"max_per_tx":1}}}"#.utf8).write(to: w.dir.appendingPathComponent("vault/policy.json"))
+        w.store = try LedgerStore.open(stateDirectory: w.statePath, options: .init(name: "test", clock: w.clock.clock))
+        #expect(throws: VaultError(
+            "policy.invalid",
+            w.statePath + #"/vault/policy.json: keys.k2.max_per_tx: must be a string of base-10 digits (base units, e.g. "1000000000000000000"), not number 1"#)) {
+            _ = try PolicyGate(stateDirectory: w.statePath, store: w.store, clock: w.clock.clock)
+        }
+    }
+
+    /// Many threads at once, together asking for more than the 24 h limit allows:
+    /// exactly the allowed number succeed, and every request has one ledger entry.
+    @Test func concurrentRequestsNeverExceedTheLimit() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{"max_per_24h":"1000","max_signatures_per_24h":100}},"chains":{"ethereum":{}}}"#)
+        let threads = 16
+        let perThread = 10
+        let allowed = Counter()
+        let denied = Counter()
+        let calls = Counter()
+        let gate = w.gate
+        let group = DispatchGroup()
+        for t in 0..<threads {
+            group.enter()
+            Thread {
+                for _ in 0..<perThread {
+                    do throws(VaultError) {
+                        _ = try gate.authorize(tx("k1", .ethereum, "30"), actor: GateWorld.agent) { () throws(VaultError) -> (result: Int, details: JSONObject) in
+                            calls.add()
+                            return (t, JSONObject())
+                        }
+                        allowed.add()
+                    } catch {
+                        if error.code == "policy.denied" { denied.add() }
+                    }
+                }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        // 1000 / 30 = 33 signatures fit.
+        #expect(allowed.count == 33)
+        #expect(calls.count == 33)
+        #expect(denied.count == threads * perThread - 33)
+        let p = try w.payloads()
+        #expect(p.count == threads * perThread)
+        #expect(p.filter { $0["decision"] == .string("allowed") }.count == 33)
+        #expect(try w.store.verifyAll().ok)
+    }
+
+    @Test func aSealedLedgerRefusesAndSignNeverRuns() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
+        _ = try w.sign(tx("k1"))
+        _ = try w.store.checkpoint()
+        _ = try w.sign(tx("k1"))
+        w.store.close()
+        // Tamper with the entry after the checkpoint: the store opens sealed.
+        let raw = try SQLiteConnection(path: w.statePath + "/" + LedgerStore.databaseFileName, flags: [.readWrite])
+        try raw.execute("UPDATE entries SET payload = CAST(replace(payload, 'k1', 'k2') AS BLOB) WHERE seq = (SELECT max(seq) FROM entries)")
+        raw.close()
+        try w.restart()
+        #expect(w.store.sealedReason != nil)
+        let calls = Counter()
+        #expect(vaultCode { _ = try w.sign(tx("k1"), calls: calls) } == "ledger.verification_failed")
+        #expect(calls.count == 0)
+        // check still answers from the recorded policy and usage.
+        #expect(try w.gate.check(tx("k1")).allowed)
+    }
+
+    @Test func aLockedDatabaseRefusesAndSignNeverRuns() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
+        w.store.close()
+        w.store = try LedgerStore.open(stateDirectory: w.statePath, options: .init(name: "test", clock: w.clock.clock, busyTimeoutMilliseconds: 50))
+        w.gate = try PolicyGate(stateDirectory: w.statePath, store: w.store, clock: w.clock.clock)
+        let other = try SQLiteConnection(path: w.statePath + "/" + LedgerStore.databaseFileName, flags: [.readWrite])
+        try other.execute("BEGIN IMMEDIATE")
+        let calls = Counter()
+        #expect(vaultCode { _ = try w.sign(tx("k1"), calls: calls) } == "ledger.storage")
+        #expect(calls.count == 0)
+        try other.execute("ROLLBACK")
+        other.close()
+        _ = try w.sign(tx("k1"), calls: calls)
+        #expect(calls.count == 1)
+    }
+
+    /// The signature exists but its entry cannot be written (here: details too large for
+    /// a ledger payload): the result is not returned and the usage is not kept.
+    @Test func aFailedCommitAfterSigningReturnsNothing() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{"max_signatures_per_24h":1}}}"#)
+        let before = try w.entries().count
+        #expect(vaultCode {
+            _ = try w.gate.authorize(tx("k1"), actor: GateWorld.agent) { () throws(VaultError) -> (result: String, details: JSONObject) in
+                ("secret-signature", JSONObject(["blob": .string(String(repeating: "x", count: 70_000))]))
+            }
+        } == "ledger.payload_too_large")
+        #expect(try w.entries().count == before)
+        // The usage row was rolled back with the entry: the one allowed signature is still free.
+        #expect(try w.gate.check(tx("k1")).allowed)
+        #expect(w.store.sealedReason == nil)
+    }
+
+    @Test func aClosedOrReadOnlyStoreRefuses() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
+        w.store.close()
+        #expect(vaultCode { _ = try w.sign(tx("k1")) } == "ledger.closed")
+        let ro = try LedgerStore.openReadOnly(path: w.statePath + "/" + LedgerStore.databaseFileName)
+        defer { ro.close() }
+        #expect(vaultCode { _ = try PolicyGate(stateDirectory: w.statePath, store: ro) } == "ledger.read_only")
+    }
+
+    @Test func aSigningErrorIsRecordedAndCountsNothing() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{"max_signatures_per_24h":1}}}"#)
+        #expect(throws: VaultError("key.corrupt", "key k1 does not unseal")) {
+            _ = try w.gate.authorize(tx("k1"), actor: GateWorld.agent) { () throws(VaultError) -> (result: String, details: JSONObject) in
+                throw VaultError("key.corrupt", "key k1 does not unseal")
+            }
+        }
+        let p = try #require(try w.payloads().last)
+        #expect(p["decision"] == .string("error"))
+        #expect(p["error"] == .object(JSONObject(["code": .string("key.corrupt"), "message": .string("key k1 does not unseal")])))
+        #expect(try w.gate.check(tx("k1")).allowed)
+    }
+
+    @Test func oldUsageIsPrunedInTheSigningTransaction() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
+        for _ in 0..<5 { _ = try w.sign(tx("k1")) }
+        w.clock.advance(PolicyGate.windowMilliseconds)
+        _ = try w.sign(tx("k1"))
+        w.store.close()
+        let raw = try SQLiteConnection(path: w.statePath + "/" + LedgerStore.databaseFileName, flags: [.readOnly])
+        defer { raw.close() }
+        let s = try raw.prepare("SELECT count(*) FROM ext_vault_usage")
+        _ = try s.step()
+        #expect(s.int64(0) == 1)
+    }
+}
