@@ -93,6 +93,10 @@ public final class Vault: Sendable {
     /// Unlocks with `unlocker`, or with the key file or credential the header names.
     /// A wrong passphrase or key is `vault.bad_passphrase`; nothing changes then.
     public func unlock(_ unlocker: Unlocker?) throws(VaultError) -> KEKSource {
+        try unlockReturningGiven(unlocker).source
+    }
+
+    func unlockReturningGiven(_ unlocker: Unlocker?) throws(VaultError) -> Unlocker {
         guard let header = try directory.readHeader() else { throw Self.notInitialized }
         let given: Unlocker
         switch (unlocker, header.kekSource) {
@@ -106,7 +110,9 @@ public final class Vault: Sendable {
         case (nil, .passphrase):
             throw VaultError("vault.bad_passphrase", "this vault is unlocked with a passphrase; none was given")
         }
-        guard given.source == header.kekSource else {
+        // A key file and a credential hold the same thing (32 bytes): either opens a vault
+        // made with the other, so a key file can later be deployed as a credential.
+        guard (given.source == .passphrase) == (header.kekSource == .passphrase) else {
             throw VaultError("vault.bad_passphrase", "this vault is unlocked with its \(header.kekSource.rawValue), not a \(given.source.rawValue)")
         }
         let kek: KeyEncryptionKey
@@ -121,9 +127,9 @@ public final class Vault: Sendable {
         try kek.check(verifier: verifier)
         state.withLock {
             $0.kek = kek
-            $0.source = header.kekSource
+            $0.source = given.source
         }
-        return header.kekSource
+        return given
     }
 
     /// Forgets the KEK (its memory is zeroed when the last request using it ends).

@@ -76,8 +76,9 @@ final class VaultServiceCore: Sendable {
         }
     }
 
+    /// The facts of a failed request, in the shape the gate's `vault.sign` entries use.
     static func failure(_ e: VaultError) -> JSONObject {
-        JSONObject(["outcome": .string("error"), "code": .string(e.code), "reason": .string(e.message)])
+        JSONObject(["outcome": .string("error"), "error": .object(JSONObject(["code": .string(e.code), "message": .string(e.message)]))])
     }
 
     // MARK: Registration
@@ -247,8 +248,8 @@ final class VaultServiceCore: Sendable {
     func recordDenial(_ d: DeniedRequest, type: String) {
         var audit = JSONObject(["method": .string(d.method)])
         audit[type == "vault.sign" ? "decision" : "outcome"] = .string("denied")
-        audit["code"] = .string(d.error.code.rawValue)
-        audit["reason"] = .string(d.error.message)
+        audit["rule"] = .string("role")
+        audit["error"] = .object(JSONObject(["code": .string(d.error.code.rawValue), "message": .string(d.error.message)]))
         audit["role"] = d.role.map { .string($0.rawValue) } ?? .null
         audit["required_role"] = .string(d.requiredRole.rawValue)
         _ = try? record(type, audit, Actor(uid: d.uid, gid: d.gid, pid: d.pid, exe: d.exe ?? ""))
