@@ -19,7 +19,7 @@ public struct KeysCommand: ParsableCommand {
             no rule allows is refused); lifecycle and key management are for admins. Every \
             request, allowed or refused, is recorded in the ledger. Passphrases and passwords \
             are read from a file, a descriptor or the terminal, never from the arguments. \
-            Output is JSON Lines: vault.*, key.*, signature and policy.decision records \
+            Output is JSON Lines: vault.*, key.* (key.signature for signatures) and policy.decision records \
             (osmoda-records(5)). docs/vault.md describes the files, roles and threat model.
 
             Examples:
@@ -371,13 +371,13 @@ func readJSONDocument(_ path: String?) throws(ToolFailure) -> JSONValue {
 }
 
 func emitSignature(_ kind: String, _ reply: JSONValue, format: OutputFormat) throws(ToolFailure) {
-    try emitRecord("signature", reply, format: format, extra: JSONObject(["kind": .string(kind)]))
+    try emitRecord("key.signature", reply, format: format, extra: JSONObject(["kind": .string(kind)]))
 }
 
 struct KeysSignMessage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign-message", abstract: "Sign a message (agent, under policy): EIP-191 personal_sign, or Ed25519 for Solana.",
-        discussion: "Ethereum: the 65-byte r‖s‖v signature (v 27/28) in hex, as personal_sign gives it. Solana: the Ed25519 signature in base58 (and hex). Prints a signature record.")
+        discussion: "Ethereum: the 65-byte r‖s‖v signature (v 27/28) in hex, as personal_sign gives it. Solana: the Ed25519 signature in base58 (and hex). Prints a key.signature record.")
     @OptionGroup var key: KeyOption
     @Option(name: .long, help: ArgumentHelp("The message as text (signed as its UTF-8 bytes).", valueName: "text"))
     var message: String?
@@ -404,7 +404,7 @@ struct KeysSignMessage: ParsableCommand {
 struct KeysSignTypedData: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign-typed-data", abstract: "Sign EIP-712 typed data, v4 (agent, under policy).",
-        discussion: "Reads the eth_signTypedData_v4 JSON ({types, primaryType, domain, message}) from the file or standard input. Prints a signature record with the signing hash.")
+        discussion: "Reads the eth_signTypedData_v4 JSON ({types, primaryType, domain, message}) from the file or standard input. Prints a key.signature record with the signing hash.")
     @OptionGroup var key: KeyOption
     @Argument(help: ArgumentHelp("The typed-data JSON file; '-' or none: standard input.", valueName: "file"), completion: .file())
     var file: String?
@@ -424,7 +424,7 @@ struct KeysSignTypedData: ParsableCommand {
 struct KeysSignTx: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign-tx", abstract: "Sign an Ethereum transaction from its JSON description (agent, under policy).",
-        discussion: "Members: chain_id, nonce, to, value_wei, gas_limit, data, and gas_price_wei (legacy EIP-155) or max_fee_per_gas_wei with max_priority_fee_per_gas_wei (EIP-1559, with an optional access_list). Amounts are decimal strings of wei. Prints a signature record with raw (for eth_sendRawTransaction) and hash.")
+        discussion: "Members: chain_id, nonce, to, value_wei, gas_limit, data, and gas_price_wei (legacy EIP-155) or max_fee_per_gas_wei with max_priority_fee_per_gas_wei (EIP-1559, with an optional access_list). Amounts are decimal strings of wei. Prints a key.signature record with raw (for eth_sendRawTransaction) and hash.")
     @OptionGroup var key: KeyOption
     @Argument(help: ArgumentHelp("The transaction JSON file; '-' or none: standard input.", valueName: "file"), completion: .file())
     var file: String?
@@ -444,7 +444,7 @@ struct KeysSignTx: ParsableCommand {
 struct KeysSignTransfer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign-transfer", abstract: "Sign a Solana System Program transfer (agent, under policy).",
-        discussion: "Prints a signature record with transaction (base64, for sendTransaction with encoding base64) and signature (base58, the transaction id).")
+        discussion: "Prints a key.signature record with transaction (base64, for sendTransaction with encoding base64) and signature (base58, the transaction id).")
     @OptionGroup var key: KeyOption
     @Option(name: .long, help: ArgumentHelp("The recipient's base58 address.", valueName: "address"))
     var to: String

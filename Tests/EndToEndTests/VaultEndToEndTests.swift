@@ -64,6 +64,10 @@ struct VaultWorld {
         let lines = jsonLines(r)
         #expect(r.status == 0, "exit \(r.status): \(r.stderrText)", sourceLocation: sourceLocation)
         #expect(lines.count == 1, "\(r.stdoutText)", sourceLocation: sourceLocation)
+        // Every field osmoda-keys prints is documented in osmoda-records(5).
+        for line in lines {
+            #expect((try? RecordSchemaTests.undocumentedFields(line)) == [], "\(line)", sourceLocation: sourceLocation)
+        }
         return lines.first ?? JSONObject()
     }
 
@@ -164,7 +168,7 @@ let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath
         let msg = w.record(try w.keys(["sign-message", "--key", "hot", "--message", "hello vault"]))
         let sig = try EthereumSignature(bytes: try hexOf(msg["signature"]))
         #expect(try Ethereum.recoverPersonalSigner(message: Array("hello vault".utf8), signature: sig).checksummed == ethAddress)
-        #expect(msg["type"] == .string("signature") && msg["kind"] == .string("message"))
+        #expect(msg["type"] == .string("key.signature") && msg["kind"] == .string("message"))
 
         // EIP-1559 transaction: the hash is keccak(raw) and the signature recovers to the key.
         let txJSON = #"{"chain_id": 1, "nonce": 7, "to": "0x3535353535353535353535353535353535353535", "value_wei": "1000", "gas_limit": 21000, "max_fee_per_gas_wei": "30000000000", "max_priority_fee_per_gas_wei": "1000000000"}"#
