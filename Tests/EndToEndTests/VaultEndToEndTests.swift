@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import OsmodaCore
 import OsmodaTestSupport
 import OsmodaVault
@@ -480,5 +481,38 @@ let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath
         let unlocks = try w.vaultEntries().filter { $0.type == "vault.unlock" && $0.payload["at_start"] == .bool(true) }
         #expect(unlocks.count == 2)
         #expect(unlocks.allSatisfy { string($0.payload["outcome"]) == "ok" })
+    }
+
+    /// Twelve signing requests at once against a limit of five signatures a day: exactly
+    /// five are signed, the rest refused, and the ledger agrees; the counters survive a
+    /// restart. osmodad runs with core dumps off.
+    @Test func concurrentRequestsRespectTheLimitAcrossARestart() throws {
+        var w = try VaultWorld()
+        defer { w.stop(); w.world.remove() }
+        try w.start()
+        let limits = try String(contentsOfFile: "/proc/\(try #require(w.daemon).processIdentifier)/limits", encoding: .utf8)
+        let core = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
+        #expect(core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core)")
+        try w.initPassphrase()
+        let key = try #require(string(w.record(try w.keys(["create", "--chain", "solana", "--label", "s"]))["key"]))
+        try w.setPolicy(#"{"keys": {"\#(key)": {"allow_messages": true, "max_signatures_per_24h": 5}}}"#)
+        let statuses = Mutex([Int32]())
+        let client = w
+        DispatchQueue.concurrentPerform(iterations: 12) { i in
+            let r = try? client.keys(["sign-message", "--key", "s", "--message", "m\(i)"])
+            statuses.withLock { $0.append(r?.status ?? -1) }
+        }
+        let all = statuses.withLock { $0 }
+        #expect(all.filter { $0 == 0 }.count == 5, "\(all)")
+        #expect(all.filter { $0 == 77 }.count == 7, "\(all)")
+        let signs = try w.vaultEntries().filter { $0.type == "vault.sign" }
+        #expect(signs.filter { string($0.payload["decision"]) == "allowed" }.count == 5)
+        #expect(signs.filter { string($0.payload["decision"]) == "denied" }.count == 7)
+        // A restart keeps the window's count: still refused after unlocking again.
+        w.stop()
+        try w.start()
+        #expect(try w.keys(["unlock", "--passphrase-file", w.root.appendingPathComponent("pass").path]).status == 0)
+        let after = try w.keys(["sign-message", "--key", "s", "--message", "after restart"])
+        #expect(after.status == 77 && after.stderrText.contains("max_signatures_per_24h"), "\(after.stderrText)")
     }
 }
