@@ -132,6 +132,14 @@ public final class Vault: Sendable {
         return given
     }
 
+    /// Undoes an `initialize` that holds no key yet (its ledger entry could not be
+    /// written): locks and removes the header and the empty keys directory.
+    func uninitialize() {
+        lock()
+        guard (try? directory.keyIDs())?.isEmpty ?? false else { return }
+        try? directory.removeEmpty()
+    }
+
     /// Forgets the KEK (its memory is zeroed when the last request using it ends).
     /// Returns whether it was unlocked.
     @discardableResult

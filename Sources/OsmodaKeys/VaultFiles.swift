@@ -147,4 +147,13 @@ public struct VaultDirectory: Sendable {
             throw Self.storage(error)
         }
     }
+
+    /// Removes the header, then the keys directory and the vault directory if empty.
+    func removeEmpty() throws(VaultError) {
+        do {
+            try Sys.removeFile(headerPath)
+            try Sys.syncDirectory(of: headerPath)
+        } catch { throw Self.storage(error) }
+        try? Sys.removeDirectory(keysPath)
+    }
 }

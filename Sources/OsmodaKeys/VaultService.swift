@@ -288,14 +288,18 @@ final class VaultServiceCore: Sendable {
         if let c = header.credential { facts["credential"] = .string(c) }
         var reply = facts
         reply["sealed"] = .bool(false)
-        return Outcome(reply: reply, audit: facts)
+        // A vault whose creation the ledger cannot record is not created.
+        return Outcome(reply: reply, audit: facts, undo: { [vault] in vault.uninitialize() })
     }
 
     func unlock(_ p: Params) throws(VaultError) -> Outcome {
         try p.only(["passphrase_hex", "key_file", "credential"])
+        let wasUnlocked = vault.isUnlocked
         let source = try vault.unlock(try unlocker(p))
+        // An unlock the ledger cannot record does not stand.
         return Outcome(reply: JSONObject(["sealed": .bool(false), "kek_source": .string(source.rawValue)]),
-                       audit: JSONObject(["kek_source": .string(source.rawValue)]))
+                       audit: JSONObject(["kek_source": .string(source.rawValue)]),
+                       undo: { [vault] in if !wasUnlocked { vault.lock() } })
     }
 
     /// Unlocks at start from the key file or credential osmodad was given; a failure is

@@ -515,4 +515,29 @@ let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath
         let after = try w.keys(["sign-message", "--key", "s", "--message", "after restart"])
         #expect(after.status == 77 && after.stderrText.contains("max_signatures_per_24h"), "\(after.stderrText)")
     }
+
+    /// A ledger that cannot be written: nothing is signed, and the vault cannot even be
+    /// unlocked, since an unlock the ledger cannot record does not stand.
+    @Test func aLedgerThatCannotBeWrittenSignsNothing() throws {
+        var w = try VaultWorld()
+        defer { w.stop(); w.world.remove() }
+        let keyFile = try w.file("vault.key", String(repeating: "5a", count: 32))
+        try w.start()
+        _ = w.record(try w.keys(["init", "--key-file", keyFile]))
+        _ = w.record(try w.keys(["create", "--chain", "ethereum", "--label", "e"]))
+        try w.setPolicy(VaultEndToEndTests.allowAll)
+        _ = w.record(try w.keys(["sign-message", "--key", "e", "--message", "before"]))
+        w.stop()   // a clean stop writes a checkpoint; then an entry is edited by hand
+        let edited = try ToolRunner.run("/usr/bin/sqlite3", [w.world.database, "UPDATE entries SET type = 'vault.x' WHERE seq = (SELECT max(seq) FROM entries)"])
+        try #require(edited.status == 0, "\(edited.stderrText)")
+        // The ledger fails its check at start and refuses appends: the unlock at start
+        // cannot be recorded, so the vault stays sealed.
+        try w.start(["--vault-key-file", keyFile])
+        let sign = try w.keys(["sign-message", "--key", "e", "--message", "after"])
+        #expect(sign.status != 0 && sign.stdout.isEmpty, "\(sign.status) \(sign.stderrText)")
+        let unlock = try w.keys(["unlock", "--key-file", keyFile])
+        #expect(unlock.status == 69 && unlock.stderrText.contains("ledger.verification_failed"), "\(unlock.status) \(unlock.stderrText)")
+        let again = try w.keys(["sign-message", "--key", "e", "--message", "after"])
+        #expect(again.status != 0 && again.stdout.isEmpty, "\(again.stderrText)")
+    }
 }
