@@ -34,6 +34,9 @@ public final class PolicyGate: Sendable {
     struct Cached: Sendable {
         var version: Int
         var policy: Policy
+        /// The ledger whose entry recorded it (`LedgerStore.ledgerID`); a policy carried
+        /// into a new epoch by `recover` is recorded again there.
+        var ledgerID = ""
     }
 
     private let cache: Mutex<Cached>
@@ -56,7 +59,8 @@ public final class PolicyGate: Sendable {
             id INTEGER PRIMARY KEY CHECK (id = 1),
             version INTEGER NOT NULL CHECK (version >= 1),
             policy TEXT NOT NULL,
-            ts INTEGER NOT NULL
+            ts INTEGER NOT NULL,
+            ledger_id TEXT NOT NULL
         ) STRICT;
         """
 
@@ -104,21 +108,22 @@ public final class PolicyGate: Sendable {
         if store.sealedReason != nil { return }
         do throws(LedgerStoreError) {
             let recorded = try store.readExtension { tx throws(LedgerStoreError) in try Self.recordedPolicy(tx) }
-            if (recorded?.policy ?? Policy()) == fromFile {
-                if let recorded { cache.withLock { $0 = recorded } }
+            if let recorded, recorded.policy == fromFile, recorded.ledgerID == store.ledgerID {
+                cache.withLock { $0 = recorded }
                 return
             }
+            if recorded == nil, fromFile == Policy() { return }  // nothing set, nothing to record
             let path = policyPath
             let actor = daemonActor
             let now = clock()
             let (_, loaded) = try store.appendAtomically { tx throws(LedgerStoreError) in
                 let version = (try Self.recordedPolicy(tx)?.version ?? 0) + 1
-                try Self.writeRow(tx, version: version, policy: fromFile, now: now)
+                let row = try self.writeRow(tx, version: version, policy: fromFile, now: now)
                 var payload = JSONObject()
                 payload.append("version", .int(Int64(version)))
                 payload.append("source", .string(path))
                 payload.append("policy", fromFile.json)
-                return (AppendRequest(type: "vault.policy.load", payload: Self.bytes(payload), actor: actor), Cached(version: version, policy: fromFile))
+                return (AppendRequest(type: "vault.policy.load", payload: Self.bytes(payload), actor: actor), row)
             }
             cache.withLock { $0 = loaded }
         } catch {
@@ -140,12 +145,12 @@ public final class PolicyGate: Sendable {
 
     /// The policy recorded in the database, or `nil` when none is.
     static func recordedPolicy(_ tx: LedgerTransaction) throws(LedgerStoreError) -> Cached? {
-        let rows = try tx.query("SELECT version, policy FROM ext_vault_policy WHERE id = 1")
+        let rows = try tx.query("SELECT version, policy, ledger_id FROM ext_vault_policy WHERE id = 1")
         guard let row = rows.first, let version = row[0].int, let text = row[1].text else { return nil }
         guard let policy = try? Policy(bytes: Array(text.utf8)) else {
             throw LedgerStoreError(.storage, "ext_vault_policy holds a policy that does not parse (version \(version))")
         }
-        return Cached(version: Int(version), policy: policy)
+        return Cached(version: Int(version), policy: policy, ledgerID: row[2].text ?? "")
     }
 
     /// The policy in force as this transaction sees it: the recorded one (parsed once
@@ -160,10 +165,11 @@ public final class PolicyGate: Sendable {
         return recorded
     }
 
-    static func writeRow(_ tx: LedgerTransaction, version: Int, policy: Policy, now: Timestamp) throws(LedgerStoreError) {
+    func writeRow(_ tx: LedgerTransaction, version: Int, policy: Policy, now: Timestamp) throws(LedgerStoreError) -> Cached {
         try tx.execute(
-            "INSERT OR REPLACE INTO ext_vault_policy (id, version, policy, ts) VALUES (1, ?, ?, ?)",
-            [.int(Int64(version)), .text(JSONWriter.serialize(policy.json)), .int(now.millisecondsSinceEpoch)])
+            "INSERT OR REPLACE INTO ext_vault_policy (id, version, policy, ts, ledger_id) VALUES (1, ?, ?, ?, ?)",
+            [.int(Int64(version)), .text(JSONWriter.serialize(policy.json)), .int(now.millisecondsSinceEpoch), .text(store.ledgerID)])
+        return Cached(version: version, policy: policy, ledgerID: store.ledgerID)
     }
 
     // MARK: - Setting the policy
@@ -192,7 +198,7 @@ public final class PolicyGate: Sendable {
             do throws(LedgerStoreError) {
                 let (entry, installed) = try store.appendAtomically { tx throws(LedgerStoreError) in
                     let version = max(try Self.recordedPolicy(tx)?.version ?? 0, fallback.version) + 1
-                    try Self.writeRow(tx, version: version, policy: policy, now: now)
+                    let row = try self.writeRow(tx, version: version, policy: policy, now: now)
                     do throws(VaultError) {
                         try Self.writePolicyFile(path, text + [0x0A])
                         wroteFile = true
@@ -203,7 +209,7 @@ public final class PolicyGate: Sendable {
                     var payload = JSONObject()
                     payload.append("version", .int(Int64(version)))
                     payload.append("policy", policy.json)
-                    return (AppendRequest(type: "vault.policy.set", payload: Self.bytes(payload), actor: actor), Cached(version: version, policy: policy))
+                    return (AppendRequest(type: "vault.policy.set", payload: Self.bytes(payload), actor: actor), row)
                 }
                 cache.withLock { $0 = installed }
                 return entry

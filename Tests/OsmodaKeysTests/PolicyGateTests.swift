@@ -347,4 +347,28 @@ final class Counter: Sendable {
         _ = try s.step()
         #expect(s.int64(0) == 1)
     }
+
+    /// An admin's `recover` after tampering starts a new ledger epoch: the counters
+    /// survive, and the policy in force is recorded again in the new ledger.
+    @Test func recoveryKeepsTheCountersAndRecordsThePolicyAgain() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{"max_signatures_per_24h":2}}}"#)
+        _ = try w.sign(tx("k1"))
+        _ = try w.store.checkpoint()
+        _ = try w.sign(tx("k1"))
+        w.store.close()
+        let raw = try SQLiteConnection(path: w.statePath + "/" + LedgerStore.databaseFileName, flags: [.readWrite])
+        try raw.execute("UPDATE entries SET payload = CAST(replace(payload, 'k1', 'k2') AS BLOB) WHERE seq = (SELECT max(seq) FROM entries)")
+        raw.close()
+        let recovery = try LedgerStore.recover(
+            stateDirectory: w.statePath, acknowledging: "tampering investigated", actor: GateWorld.admin,
+            options: .init(name: "test", clock: w.clock.clock))
+        w.store = recovery.store
+        w.gate = try PolicyGate(stateDirectory: w.statePath, store: w.store, clock: w.clock.clock, daemonActor: GateWorld.admin)
+        #expect(try w.gate.check(tx("k1")).rule == "key:k1.max_signatures_per_24h")
+        #expect(vaultCode { _ = try w.sign(tx("k1")) } == "policy.denied")
+        let loads = try w.payloads(type: "vault.policy.load")
+        #expect(loads.count == 1)
+        #expect(loads.first?["version"] == .int(2))
+        #expect(w.gate.currentPolicy().version == 2)
+    }
 }
