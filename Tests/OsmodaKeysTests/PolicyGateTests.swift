@@ -279,6 +279,13 @@ final class Counter: Sendable {
         #expect(calls.count == 0)
         // check still answers from the recorded policy and usage.
         #expect(try w.gate.check(tx("k1")).allowed)
+        // Setting a policy is refused too, and leaves the file and the version alone.
+        let path = w.statePath + "/vault/policy.json"
+        let before = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(vaultCode { _ = try w.gate.setPolicy(JSONReader.parse(#"{"keys":{"k9":{}}}"#), actor: GateWorld.admin) }
+            == "ledger.verification_failed")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
+        #expect(w.gate.currentPolicy().version == 1)
     }
 
     @Test func aLockedDatabaseRefusesAndSignNeverRuns() throws {

@@ -118,6 +118,7 @@ func tx(_ key: String = "k1", _ chain: Chain = .ethereum, _ value: String = "1",
         let p = try policy(#"""
             {"keys":{"k1":{"max_per_tx":"100","max_per_24h":"150","max_signatures_per_24h":3,"destinations":["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]},
                      "k2":{"allow_messages":true},
+                     "k3":{"allow_messages":true,"allow_typed_data":true,"destinations":[]},
                      "s1":{"max_per_tx":"10"}},
              "chains":{"ethereum":{"max_per_tx":"1000","max_per_24h":"200","allow_typed_data":true}}}
             """#)
@@ -158,6 +159,12 @@ func tx(_ key: String = "k1", _ chain: Chain = .ethereum, _ value: String = "1",
             (msg("k1", .ethereum), [:], false, "key:k1.allow_messages"),
             (typed("k9"), [:], true, "chain:ethereum"),
             (typed("k2"), [:], false, "key:k2.allow_typed_data"),
+            // An allowlist restricts value, not messages: an empty one stops every
+            // transaction of the key, and no message.
+            (msg("k3", .solana), [:], true, "key:k3"),
+            (typed("k3"), [:], true, "key:k3,chain:ethereum"),
+            (tx("k3", .ethereum, "0"), [:], false, "key:k3.destinations"),
+            (tx("k3", .ethereum, "0", to: nil), [:], false, "key:k3.destinations"),
             // A transaction without an amount, or with one beyond 256 bits.
             (SpendRequest(keyID: "k9", chain: .ethereum, kind: .transaction, amount: nil, destination: Addr.ethB), [:], false, "request.amount"),
             (SpendRequest(keyID: "k9", chain: .ethereum, kind: .transaction, amount: [UInt8](repeating: 1, count: 33), destination: Addr.ethB), [:], false,
