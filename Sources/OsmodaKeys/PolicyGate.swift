@@ -50,7 +50,15 @@ public final class PolicyGate: Sendable {
             ts INTEGER NOT NULL,
             key TEXT NOT NULL,
             chain TEXT NOT NULL,
-            amount TEXT NOT NULL CHECK (length(amount) BETWEEN 1 AND 78)
+            amount TEXT NOT NULL CHECK (length(amount) BETWEEN 1 AND 78),
+            d0 INTEGER NOT NULL CHECK (d0 BETWEEN 0 AND 4294967295),
+            d1 INTEGER NOT NULL CHECK (d1 BETWEEN 0 AND 4294967295),
+            d2 INTEGER NOT NULL CHECK (d2 BETWEEN 0 AND 4294967295),
+            d3 INTEGER NOT NULL CHECK (d3 BETWEEN 0 AND 4294967295),
+            d4 INTEGER NOT NULL CHECK (d4 BETWEEN 0 AND 4294967295),
+            d5 INTEGER NOT NULL CHECK (d5 BETWEEN 0 AND 4294967295),
+            d6 INTEGER NOT NULL CHECK (d6 BETWEEN 0 AND 4294967295),
+            d7 INTEGER NOT NULL CHECK (d7 BETWEEN 0 AND 4294967295)
         ) STRICT;
         CREATE INDEX IF NOT EXISTS ext_vault_usage_by_key ON ext_vault_usage (key, ts);
         CREATE INDEX IF NOT EXISTS ext_vault_usage_by_chain ON ext_vault_usage (chain, ts);
@@ -240,21 +248,21 @@ public final class PolicyGate: Sendable {
     /// What the window holds for `scope` at `now`: rows with `ts > now − 24 h`.
     /// Rows stamped after `now` (a clock stepped back) still count: fail closed.
     static func usage(_ tx: LedgerTransaction, _ scope: Policy.Scope, cutoff: Int64) throws(LedgerStoreError) -> Policy.Usage {
+        // The amount column is for people; the sums use the 32-bit digits, which SQLite
+        // adds exactly in 64-bit integers (an overflow there is an SQL error, not a wrap).
+        let sums = "SELECT count(*), \((0..<8).map { "coalesce(sum(d\($0)), 0)" }.joined(separator: ", ")) FROM ext_vault_usage"
         let rows: [[SQLValue]]
         switch scope {
         case .key(let id):
-            rows = try tx.query("SELECT amount FROM ext_vault_usage WHERE key = ? AND ts > ?", [.text(id), .int(cutoff)])
+            rows = try tx.query(sums + " WHERE key = ? AND ts > ?", [.text(id), .int(cutoff)])
         case .chain(let c):
-            rows = try tx.query("SELECT amount FROM ext_vault_usage WHERE chain = ? AND ts > ?", [.text(c.rawValue), .int(cutoff)])
+            rows = try tx.query(sums + " WHERE chain = ? AND ts > ?", [.text(c.rawValue), .int(cutoff)])
         }
-        var total: Amount? = .zero
-        for row in rows {
-            guard let text = row[0].text, let a = Amount(decimal: text) else {
-                throw LedgerStoreError(.storage, "ext_vault_usage holds an amount that is not a decimal integer")
-            }
-            total = total?.adding(a)
+        guard let row = rows.first, row.count == 9, let count = row[0].int else {
+            throw LedgerStoreError(.storage, "the usage sums could not be read")
         }
-        return Policy.Usage(signatures: Int64(rows.count), amount: total)
+        let digits = row[1...].map { $0.int ?? -1 }
+        return Policy.Usage(signatures: count, amount: Amount(digitSums: Array(digits)))
     }
 
     /// Dry run: the decision now, with the deciding rule, from a read snapshot.
@@ -320,8 +328,9 @@ public final class PolicyGate: Sendable {
                     if case .success = outcome.signed {
                         let amount = request.amount.flatMap { Amount(bigEndian: $0) } ?? .zero
                         try tx.execute(
-                            "INSERT INTO ext_vault_usage (ts, key, chain, amount) VALUES (?, ?, ?, ?)",
-                            [.int(now), .text(request.keyID), .text(request.chain.rawValue), .text(amount.description)])
+                            "INSERT INTO ext_vault_usage (ts, key, chain, amount, d0, d1, d2, d3, d4, d5, d6, d7) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [.int(now), .text(request.keyID), .text(request.chain.rawValue), .text(amount.description)]
+                                + amount.digits32.map { .int(Int64($0)) })
                     }
                 }
                 let payload = Self.signPayload(request, outcome: outcome, details: details, version: inForce.version)

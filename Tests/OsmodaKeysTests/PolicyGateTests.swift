@@ -378,4 +378,13 @@ final class Counter: Sendable {
         #expect(loads.first?["version"] == .int(2))
         #expect(w.gate.currentPolicy().version == 2)
     }
+
+    /// Window totals beyond 2^64 wei add up exactly, across keys for a chain rule.
+    @Test func windowTotalsBeyond64Bits() throws {
+        let w = try GateWorld(policy: #"{"chains":{"ethereum":{"max_per_24h":"3000000000000000000000000"}}}"#)
+        for k in ["k1", "k2", "k3"] { _ = try w.sign(tx(k, .ethereum, "999999999999999999999999")) }
+        #expect(try w.gate.check(tx("k4", .ethereum, "3")).allowed)
+        #expect(try w.gate.check(tx("k4", .ethereum, "4")).reason
+            == "2999999999999999999999997 used in the last 24 h + 4 asked exceeds chain:ethereum's limit of 3000000000000000000000000")
+    }
 }

@@ -55,6 +55,23 @@ func tx(_ key: String = "k1", _ chain: Chain = .ethereum, _ value: String = "1",
         #expect(Amount(decimal: "18446744073709551616")! > Amount(UInt64.max))
         #expect(Amount(2) < Amount(10))
     }
+
+    @Test func digitSumsCarryExactly() {
+        #expect(Amount.max.digits32 == [UInt32](repeating: .max, count: 8))
+        #expect(Amount(digitSums: Amount.max.digits32.map { Int64($0) }) == .max)
+        // The sum of 2^31 rows of 0xFFFFFFFF in digit 0.
+        let many = Int64(1 << 31) * Int64(UInt32.max)
+        #expect(Amount(digitSums: [many])?.description == "9223372034707292160")
+        // A carry out of the top digit is an overflow, never a wrap.
+        #expect(Amount(digitSums: [0, 0, 0, 0, 0, 0, 0, 1 << 32]) == nil)
+        #expect(Amount(digitSums: [1, 0, 0, 0, 0, 0, 0, Int64(UInt32.max)])?.description
+            == Amount.max.subtracting(Amount(decimal: "26959946667150639794667015087019630673637144422540572481103610249214")!)?.description)
+        #expect(Amount(digitSums: [-1]) == nil)
+        for text in ["0", "1", "4294967296", "1000000000000000000000", "115792089237316195423570985008687907853269984665640564039457584007913129639935"] {
+            let a = Amount(decimal: text)!
+            #expect(Amount(digitSums: a.digits32.map { Int64($0) }) == a)
+        }
+    }
 }
 
 @Suite struct PolicyParseTests {
