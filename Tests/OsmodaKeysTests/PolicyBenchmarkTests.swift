@@ -30,6 +30,17 @@ import Testing
             try w.restart()
         }
         let n = 200 * Self.scale
+        let payload = #"{"key":"k1","chain":"ethereum","kind":"transaction","amount":"1000000000","destination":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed","decision":"allowed","rule":"key:k1,chain:ethereum","reason":"allowed by key:k1 and chain:ethereum","policy_version":1,"details":{"tx_hash":"0xabc"}}"#
+        let a0 = Self.nanos()
+        for _ in 0..<n { _ = try w.store.append(AppendRequest(type: "vault.sign", payload: payload, actor: GateWorld.agent)) }
+        print("bench: plain ledger append of the same entry: \(Int(Double(n) / (Double(Self.nanos() - a0) / 1e9))) /s")
+        let b0 = Self.nanos()
+        for _ in 0..<n {
+            _ = try w.store.appendAtomically { _ throws(LedgerStoreError) in
+                (AppendRequest(type: "vault.sign", payload: payload, actor: GateWorld.agent), 0)
+            }
+        }
+        print("bench: appendAtomically with an empty body: \(Int(Double(n) / (Double(Self.nanos() - b0) / 1e9))) /s")
         let start = Self.nanos()
         for _ in 0..<n { _ = try w.sign(tx("k1", .ethereum, "1000000000")) }
         let seconds = Double(Self.nanos() - start) / 1e9

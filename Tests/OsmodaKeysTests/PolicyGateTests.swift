@@ -346,13 +346,18 @@ final class Counter: Sendable {
         let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
         for _ in 0..<5 { _ = try w.sign(tx("k1")) }
         w.clock.advance(PolicyGate.windowMilliseconds)
+        func rows() throws -> Int64 {
+            let raw = try SQLiteConnection(path: w.statePath + "/" + LedgerStore.databaseFileName, flags: [.readOnly])
+            defer { raw.close() }
+            let s = try raw.prepare("SELECT count(*) FROM ext_vault_usage")
+            _ = try s.step()
+            return s.int64(0)
+        }
+        // check sees the rows as expired but leaves them.
+        #expect(try w.gate.check(tx("k1")).allowed)
+        #expect(try rows() == 5)
         _ = try w.sign(tx("k1"))
-        w.store.close()
-        let raw = try SQLiteConnection(path: w.statePath + "/" + LedgerStore.databaseFileName, flags: [.readOnly])
-        defer { raw.close() }
-        let s = try raw.prepare("SELECT count(*) FROM ext_vault_usage")
-        _ = try s.step()
-        #expect(s.int64(0) == 1)
+        #expect(try rows() == 1)
     }
 
     /// An admin's `recover` after tampering starts a new ledger epoch: the counters
@@ -429,5 +434,16 @@ final class Counter: Sendable {
         _ = try s.step()
         #expect(s.int64(0) == 0)
         #expect(made.count > 50)
+    }
+
+    /// A policy file that cannot be written refuses the set, and nothing is recorded.
+    @Test func anUnwritablePolicyFileRefusesTheSet() throws {
+        let w = try GateWorld()
+        try Data("in the way".utf8).write(to: w.dir.appendingPathComponent("vault"))
+        let code = vaultCode { _ = try w.gate.setPolicy(JSONReader.parse(#"{"keys":{"k1":{}}}"#), actor: GateWorld.admin) }
+        #expect(code == "policy.io")
+        #expect(try w.entries().isEmpty)
+        #expect(w.gate.currentPolicy().version == 0)
+        #expect(try w.gate.check(tx("k1")).rule == "default_deny")
     }
 }
