@@ -128,6 +128,27 @@ public struct Amount: Sendable, Hashable, Comparable, CustomStringConvertible {
         return String(decoding: digits, as: UTF8.self)
     }
 
+    /// The value as eight 32-bit digits, least significant first: how the usage table
+    /// stores it, so SQLite can sum each digit exactly (`Int64` holds 2³¹ of them).
+    public var digits32: [UInt32] {
+        words.flatMap { [UInt32(truncatingIfNeeded: $0), UInt32(truncatingIfNeeded: $0 >> 32)] }
+    }
+
+    /// Σ sums[i] · 2^(32·i) for per-digit sums (each below 2⁶³), or `nil` when the
+    /// total does not fit in 256 bits or a sum is negative.
+    public init?(digitSums sums: [Int64]) {
+        guard sums.count <= 8, sums.allSatisfy({ $0 >= 0 }) else { return nil }
+        var digits = [UInt64](repeating: 0, count: 8)
+        var carry: UInt64 = 0
+        for i in 0..<8 {
+            let v = UInt64(i < sums.count ? sums[i] : 0) + carry  // < 2^63 + 2^32: no overflow
+            digits[i] = v & 0xFFFF_FFFF
+            carry = v >> 32
+        }
+        guard carry == 0 else { return nil }
+        limbs = (digits[0] | digits[1] << 32, digits[2] | digits[3] << 32, digits[4] | digits[5] << 32, digits[6] | digits[7] << 32)
+    }
+
     public static func < (a: Amount, b: Amount) -> Bool {
         for (x, y) in zip(a.words, b.words).reversed() where x != y { return x < y }
         return false

@@ -20,8 +20,8 @@ import OsmodaVault
 /// - Every applicable rule must allow; the key's rule is checked first, then the
 ///   chain's; the first check that fails decides and is named `<rule>.<field>`.
 /// - Within a rule the checks run in a fixed order: kind (`allow_messages`,
-///   `allow_typed_data`), `destinations`, `max_per_tx`, `max_signatures_per_24h`,
-///   `max_per_24h`. An absent limit sets no limit; an absent allowlist allows any
+///   `allow_typed_data`), `destinations` and `max_per_tx` (transactions and transfers),
+///   `max_signatures_per_24h` (every kind), `max_per_24h` (transactions and transfers). An absent limit sets no limit; an absent allowlist allows any
 ///   destination; messages and typed data are refused unless allowed.
 /// - The 24 h windows count what was *allowed and signed*: per key for a key rule,
 ///   over every key of the chain for a chain rule.
@@ -149,7 +149,9 @@ public struct Policy: Sendable, Equatable {
                 return deny("allow_typed_data", "\(scope) does not allow typed-data signing")
             default: break
             }
-            if let allowed = rule.destinations {
+            // The allowlist restricts where value goes: transactions and transfers. A
+            // message or typed data has no destination to restrict.
+            if moves, let allowed = rule.destinations {
                 guard let destination else {
                     return deny("destinations", "\(scope) allows only listed destinations and the request has none")
                 }

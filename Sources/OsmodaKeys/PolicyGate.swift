@@ -34,6 +34,9 @@ public final class PolicyGate: Sendable {
     struct Cached: Sendable {
         var version: Int
         var policy: Policy
+        /// The ledger whose entry recorded it (`LedgerStore.ledgerID`); a policy carried
+        /// into a new epoch by `recover` is recorded again there.
+        var ledgerID = ""
     }
 
     private let cache: Mutex<Cached>
@@ -47,16 +50,40 @@ public final class PolicyGate: Sendable {
             ts INTEGER NOT NULL,
             key TEXT NOT NULL,
             chain TEXT NOT NULL,
-            amount TEXT NOT NULL CHECK (length(amount) BETWEEN 1 AND 78)
+            amount TEXT NOT NULL CHECK (length(amount) BETWEEN 1 AND 78),
+            d0 INTEGER NOT NULL CHECK (d0 BETWEEN 0 AND 4294967295),
+            d1 INTEGER NOT NULL CHECK (d1 BETWEEN 0 AND 4294967295),
+            d2 INTEGER NOT NULL CHECK (d2 BETWEEN 0 AND 4294967295),
+            d3 INTEGER NOT NULL CHECK (d3 BETWEEN 0 AND 4294967295),
+            d4 INTEGER NOT NULL CHECK (d4 BETWEEN 0 AND 4294967295),
+            d5 INTEGER NOT NULL CHECK (d5 BETWEEN 0 AND 4294967295),
+            d6 INTEGER NOT NULL CHECK (d6 BETWEEN 0 AND 4294967295),
+            d7 INTEGER NOT NULL CHECK (d7 BETWEEN 0 AND 4294967295)
         ) STRICT;
         CREATE INDEX IF NOT EXISTS ext_vault_usage_by_key ON ext_vault_usage (key, ts);
         CREATE INDEX IF NOT EXISTS ext_vault_usage_by_chain ON ext_vault_usage (chain, ts);
         CREATE INDEX IF NOT EXISTS ext_vault_usage_by_ts ON ext_vault_usage (ts);
+        CREATE TABLE IF NOT EXISTS ext_vault_usage_totals (
+            scope TEXT PRIMARY KEY,
+            signatures INTEGER NOT NULL CHECK (signatures >= 0),
+            d0 INTEGER NOT NULL CHECK (d0 >= 0), d1 INTEGER NOT NULL CHECK (d1 >= 0),
+            d2 INTEGER NOT NULL CHECK (d2 >= 0), d3 INTEGER NOT NULL CHECK (d3 >= 0),
+            d4 INTEGER NOT NULL CHECK (d4 >= 0), d5 INTEGER NOT NULL CHECK (d5 >= 0),
+            d6 INTEGER NOT NULL CHECK (d6 >= 0), d7 INTEGER NOT NULL CHECK (d7 >= 0)
+        ) STRICT;
+        DELETE FROM ext_vault_usage_totals;
+        INSERT INTO ext_vault_usage_totals
+            SELECT 'key:' || key, count(*), sum(d0), sum(d1), sum(d2), sum(d3), sum(d4), sum(d5), sum(d6), sum(d7)
+            FROM ext_vault_usage GROUP BY key;
+        INSERT INTO ext_vault_usage_totals
+            SELECT 'chain:' || chain, count(*), sum(d0), sum(d1), sum(d2), sum(d3), sum(d4), sum(d5), sum(d6), sum(d7)
+            FROM ext_vault_usage GROUP BY chain;
         CREATE TABLE IF NOT EXISTS ext_vault_policy (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             version INTEGER NOT NULL CHECK (version >= 1),
             policy TEXT NOT NULL,
-            ts INTEGER NOT NULL
+            ts INTEGER NOT NULL,
+            ledger_id TEXT NOT NULL
         ) STRICT;
         """
 
@@ -104,21 +131,22 @@ public final class PolicyGate: Sendable {
         if store.sealedReason != nil { return }
         do throws(LedgerStoreError) {
             let recorded = try store.readExtension { tx throws(LedgerStoreError) in try Self.recordedPolicy(tx) }
-            if (recorded?.policy ?? Policy()) == fromFile {
-                if let recorded { cache.withLock { $0 = recorded } }
+            if let recorded, recorded.policy == fromFile, recorded.ledgerID == store.ledgerID {
+                cache.withLock { $0 = recorded }
                 return
             }
+            if recorded == nil, fromFile == Policy() { return }  // nothing set, nothing to record
             let path = policyPath
             let actor = daemonActor
             let now = clock()
             let (_, loaded) = try store.appendAtomically { tx throws(LedgerStoreError) in
                 let version = (try Self.recordedPolicy(tx)?.version ?? 0) + 1
-                try Self.writeRow(tx, version: version, policy: fromFile, now: now)
+                let row = try self.writeRow(tx, version: version, policy: fromFile, now: now)
                 var payload = JSONObject()
                 payload.append("version", .int(Int64(version)))
                 payload.append("source", .string(path))
                 payload.append("policy", fromFile.json)
-                return (AppendRequest(type: "vault.policy.load", payload: Self.bytes(payload), actor: actor), Cached(version: version, policy: fromFile))
+                return (AppendRequest(type: "vault.policy.load", payload: Self.bytes(payload), actor: actor), row)
             }
             cache.withLock { $0 = loaded }
         } catch {
@@ -140,12 +168,12 @@ public final class PolicyGate: Sendable {
 
     /// The policy recorded in the database, or `nil` when none is.
     static func recordedPolicy(_ tx: LedgerTransaction) throws(LedgerStoreError) -> Cached? {
-        let rows = try tx.query("SELECT version, policy FROM ext_vault_policy WHERE id = 1")
+        let rows = try tx.query("SELECT version, policy, ledger_id FROM ext_vault_policy WHERE id = 1")
         guard let row = rows.first, let version = row[0].int, let text = row[1].text else { return nil }
         guard let policy = try? Policy(bytes: Array(text.utf8)) else {
             throw LedgerStoreError(.storage, "ext_vault_policy holds a policy that does not parse (version \(version))")
         }
-        return Cached(version: Int(version), policy: policy)
+        return Cached(version: Int(version), policy: policy, ledgerID: row[2].text ?? "")
     }
 
     /// The policy in force as this transaction sees it: the recorded one (parsed once
@@ -160,10 +188,11 @@ public final class PolicyGate: Sendable {
         return recorded
     }
 
-    static func writeRow(_ tx: LedgerTransaction, version: Int, policy: Policy, now: Timestamp) throws(LedgerStoreError) {
+    func writeRow(_ tx: LedgerTransaction, version: Int, policy: Policy, now: Timestamp) throws(LedgerStoreError) -> Cached {
         try tx.execute(
-            "INSERT OR REPLACE INTO ext_vault_policy (id, version, policy, ts) VALUES (1, ?, ?, ?)",
-            [.int(Int64(version)), .text(JSONWriter.serialize(policy.json)), .int(now.millisecondsSinceEpoch)])
+            "INSERT OR REPLACE INTO ext_vault_policy (id, version, policy, ts, ledger_id) VALUES (1, ?, ?, ?, ?)",
+            [.int(Int64(version)), .text(JSONWriter.serialize(policy.json)), .int(now.millisecondsSinceEpoch), .text(store.ledgerID)])
+        return Cached(version: version, policy: policy, ledgerID: store.ledgerID)
     }
 
     // MARK: - Setting the policy
@@ -192,7 +221,7 @@ public final class PolicyGate: Sendable {
             do throws(LedgerStoreError) {
                 let (entry, installed) = try store.appendAtomically { tx throws(LedgerStoreError) in
                     let version = max(try Self.recordedPolicy(tx)?.version ?? 0, fallback.version) + 1
-                    try Self.writeRow(tx, version: version, policy: policy, now: now)
+                    let row = try self.writeRow(tx, version: version, policy: policy, now: now)
                     do throws(VaultError) {
                         try Self.writePolicyFile(path, text + [0x0A])
                         wroteFile = true
@@ -203,7 +232,7 @@ public final class PolicyGate: Sendable {
                     var payload = JSONObject()
                     payload.append("version", .int(Int64(version)))
                     payload.append("policy", policy.json)
-                    return (AppendRequest(type: "vault.policy.set", payload: Self.bytes(payload), actor: actor), Cached(version: version, policy: policy))
+                    return (AppendRequest(type: "vault.policy.set", payload: Self.bytes(payload), actor: actor), row)
                 }
                 cache.withLock { $0 = installed }
                 return entry
@@ -233,22 +262,75 @@ public final class PolicyGate: Sendable {
 
     /// What the window holds for `scope` at `now`: rows with `ts > now − 24 h`.
     /// Rows stamped after `now` (a clock stepped back) still count: fail closed.
+    static let digits = (0..<8).map { "d\($0)" }
+    static let digitSums = digits.map { "coalesce(sum(\($0)), 0)" }.joined(separator: ", ")
+
+    /// What the window holds for `scope` at `cutoff` (= now − 24 h): the rows with
+    /// `ts > cutoff`. Rows stamped after `now` (a clock stepped back) still count: fail
+    /// closed. Computed as the scope's running total (`ext_vault_usage_totals`, every
+    /// row of the scope still stored) minus the stored rows that have left the window
+    /// but are not pruned yet — none right after `prune`, so a decision costs O(1)
+    /// reads however full the window is.
     static func usage(_ tx: LedgerTransaction, _ scope: Policy.Scope, cutoff: Int64) throws(LedgerStoreError) -> Policy.Usage {
-        let rows: [[SQLValue]]
+        let totals = try tx.query(
+            "SELECT signatures, \(digits.joined(separator: ", ")) FROM ext_vault_usage_totals WHERE scope = ?", [.text(scope.description)])
+        var count: Int64 = 0
+        var sums = [Int64](repeating: 0, count: 8)
+        if let row = totals.first {
+            guard row.count == 9, let c = row[0].int else { throw LedgerStoreError(.storage, "ext_vault_usage_totals is malformed") }
+            count = c
+            for i in 0..<8 { sums[i] = row[i + 1].int ?? -1 }
+        }
+        let expired: [[SQLValue]]
         switch scope {
         case .key(let id):
-            rows = try tx.query("SELECT amount FROM ext_vault_usage WHERE key = ? AND ts > ?", [.text(id), .int(cutoff)])
+            expired = try tx.query(
+                "SELECT count(*), \(digitSums) FROM ext_vault_usage WHERE key = ? AND ts <= ?", [.text(id), .int(cutoff)])
         case .chain(let c):
-            rows = try tx.query("SELECT amount FROM ext_vault_usage WHERE chain = ? AND ts > ?", [.text(c.rawValue), .int(cutoff)])
+            expired = try tx.query(
+                "SELECT count(*), \(digitSums) FROM ext_vault_usage WHERE chain = ? AND ts <= ?", [.text(c.rawValue), .int(cutoff)])
         }
-        var total: Amount? = .zero
-        for row in rows {
-            guard let text = row[0].text, let a = Amount(decimal: text) else {
-                throw LedgerStoreError(.storage, "ext_vault_usage holds an amount that is not a decimal integer")
+        if let row = expired.first, row.count == 9, let c = row[0].int, c > 0 {
+            count -= c
+            for i in 0..<8 { sums[i] -= row[i + 1].int ?? 0 }
+        }
+        guard count >= 0 else { throw LedgerStoreError(.storage, "ext_vault_usage_totals is behind ext_vault_usage") }
+        return Policy.Usage(signatures: count, amount: Amount(digitSums: sums))
+    }
+
+    /// Adds (or, with `sign` −1, removes) `count` signatures and the digit sums to a
+    /// scope's running total. The table's CHECKs refuse a total that would go negative.
+    static func addToTotals(_ tx: LedgerTransaction, scope: String, count: Int64, digits d: [Int64], sign: Int64) throws(LedgerStoreError) {
+        if sign > 0 {
+            let set = (["signatures"] + digits).map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ")
+            try tx.execute(
+                "INSERT INTO ext_vault_usage_totals (scope, signatures, \(digits.joined(separator: ", "))) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (scope) DO UPDATE SET \(set)",
+                [.text(scope), .int(count)] + d.map { .int($0) })
+        } else {
+            // A plain UPDATE: an upsert would check its negative VALUES row first.
+            let set = (["signatures"] + digits).map { "\($0) = \($0) - ?" }.joined(separator: ", ")
+            let changed = try tx.execute(
+                "UPDATE ext_vault_usage_totals SET \(set) WHERE scope = ?", [.int(count)] + d.map { .int($0) } + [.text(scope)])
+            guard changed == 1 else { throw LedgerStoreError(.storage, "ext_vault_usage_totals has no total for \(scope)") }
+        }
+    }
+
+    /// Deletes the rows that have left the window, and takes them off the totals.
+    static func prune(_ tx: LedgerTransaction, cutoff: Int64) throws(LedgerStoreError) {
+        let groups = try tx.query(
+            "SELECT key, chain, count(*), \(digitSums) FROM ext_vault_usage WHERE ts <= ? GROUP BY key, chain", [.int(cutoff)])
+        guard !groups.isEmpty else { return }
+        for g in groups {
+            guard g.count == 11, let key = g[0].text, let chain = g[1].text, let n = g[2].int else {
+                throw LedgerStoreError(.storage, "ext_vault_usage is malformed")
             }
-            total = total?.adding(a)
+            let d = g[3...].map { $0.int ?? 0 }
+            try addToTotals(tx, scope: "key:\(key)", count: n, digits: d, sign: -1)
+            try addToTotals(tx, scope: "chain:\(chain)", count: n, digits: d, sign: -1)
         }
-        return Policy.Usage(signatures: Int64(rows.count), amount: total)
+        try tx.execute("DELETE FROM ext_vault_usage WHERE ts <= ?", [.int(cutoff)])
+        try tx.execute("DELETE FROM ext_vault_usage_totals WHERE signatures = 0")
     }
 
     /// Dry run: the decision now, with the deciding rule, from a read snapshot.
@@ -297,10 +379,10 @@ public final class PolicyGate: Sendable {
                 let now = clock().millisecondsSinceEpoch
                 let cutoff = now - Self.windowMilliseconds
                 let inForce = try self.inForce(tx)
+                try Self.prune(tx, cutoff: cutoff)
                 let decision = try inForce.policy.evaluate(request) { scope throws(LedgerStoreError) in
                     try Self.usage(tx, scope, cutoff: cutoff)
                 }
-                try tx.execute("DELETE FROM ext_vault_usage WHERE ts <= ?", [.int(cutoff)])
                 var outcome = Outcome<T>(decision: decision, signed: nil)
                 var details: JSONObject?
                 if decision.allowed {
@@ -314,8 +396,12 @@ public final class PolicyGate: Sendable {
                     if case .success = outcome.signed {
                         let amount = request.amount.flatMap { Amount(bigEndian: $0) } ?? .zero
                         try tx.execute(
-                            "INSERT INTO ext_vault_usage (ts, key, chain, amount) VALUES (?, ?, ?, ?)",
-                            [.int(now), .text(request.keyID), .text(request.chain.rawValue), .text(amount.description)])
+                            "INSERT INTO ext_vault_usage (ts, key, chain, amount, d0, d1, d2, d3, d4, d5, d6, d7) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [.int(now), .text(request.keyID), .text(request.chain.rawValue), .text(amount.description)]
+                                + amount.digits32.map { .int(Int64($0)) })
+                        let d = amount.digits32.map { Int64($0) }
+                        try Self.addToTotals(tx, scope: Policy.Scope.key(request.keyID).description, count: 1, digits: d, sign: 1)
+                        try Self.addToTotals(tx, scope: Policy.Scope.chain(request.chain).description, count: 1, digits: d, sign: 1)
                     }
                 }
                 let payload = Self.signPayload(request, outcome: outcome, details: details, version: inForce.version)

@@ -303,3 +303,101 @@ enum ExtensionAuthorizer {
         return allowed ? SQLITE_OK : SQLITE_DENY
     }
 }
+
+extension LedgerStore {
+    /// Copies the extension tables (`ext_…`: their definitions, indexes and rows) of an
+    /// archived database into this one, for `recover`: they hold the host's operating
+    /// state (the vault's spend counters, …), not the ledger's evidence, and a new
+    /// epoch must not reset them. The archive is read through a read-only connection
+    /// and left as it is; its definitions run under the schema authorizer, so a damaged
+    /// or tampered archive can add only `ext_…` tables. All or nothing: on any failure
+    /// nothing is copied and the error is returned.
+    func carryExtensionTables(from archive: String) -> (tables: [String], error: String?) {
+        // Read everything first, on a read-only connection of its own.
+        typealias Definition = (type: String, name: String, sql: String, rows: [[SQLValue]])
+        let read = Result { () throws(LedgerStoreError) -> [Definition] in
+            let source = try Self.openReadConnection(Self.fileURI(archive, query: "mode=ro"), busyTimeout: busyTimeout)
+            defer { source.close() }
+            do throws(SQLiteError) {
+                let schema = try source.prepare(
+                    "SELECT type, name, sql FROM sqlite_schema WHERE name LIKE 'ext\\_%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY type = 'index', rowid")
+                var out: [Definition] = []
+                while try schema.step() { out.append((schema.text(0), schema.text(1), schema.text(2), [])) }
+                for i in out.indices where out[i].type == "table" {
+                    let rows = try source.prepare("SELECT * FROM \(Self.quoted(out[i].name))")
+                    while try rows.step() {
+                        var row: [SQLValue] = []
+                        for c in 0..<rows.columnCount {
+                            switch rows.columnType(c) {
+                            case .null: row.append(.null)
+                            case .integer: row.append(.int(rows.int64(c)))
+                            case .float, .text: row.append(.text(rows.text(c)))
+                            case .blob: row.append(.blob(rows.blob(c)))
+                            }
+                        }
+                        out[i].rows.append(row)
+                    }
+                }
+                return out
+            } catch {
+                throw .storage(error)
+            }
+        }
+        let definitions: [Definition]
+        switch read {
+        case .success(let d): definitions = d
+        case .failure(let e): return ([], e.message)
+        }
+        if definitions.isEmpty { return ([], nil) }
+        let result = writer.withLock { (w: inout sending WriterState) -> Result<[String], SQLiteError> in
+            guard let conn = w.connection else {
+                return .failure(SQLiteError(code: 21, message: "the ledger store is closed", context: "carry extension tables"))
+            }
+            return Result { () throws(SQLiteError) -> [String] in
+                try conn.transaction { () throws(SQLiteError) -> [String] in
+                    try ExtensionAuthorizer.install(on: conn, mode: .schema)
+                    do {
+                        defer { ExtensionAuthorizer.remove(from: conn) }
+                        for d in definitions { try conn.execute(d.sql) }
+                    }
+                    var copied: [String] = []
+                    for d in definitions where d.type == "table" {
+                        let width = d.rows.first?.count ?? 0
+                        if width > 0 {
+                            let marks = Array(repeating: "?", count: width).joined(separator: ", ")
+                            let insert = try conn.prepare("INSERT INTO \(Self.quoted(d.name)) VALUES (\(marks))")
+                            for row in d.rows {
+                                for (c, v) in row.enumerated() {
+                                    let at = Int32(c + 1)
+                                    switch v {
+                                    case .null: try insert.bindNull(at: at)
+                                    case .int(let x): try insert.bind(x, at: at)
+                                    case .text(let x): try insert.bind(x, at: at)
+                                    case .blob(let x): try insert.bind(x, at: at)
+                                    }
+                                }
+                                try insert.run()
+                            }
+                        }
+                        copied.append(d.name)
+                    }
+                    return copied
+                }
+            }
+        }
+        switch result {
+        case .success(let tables): return (tables, nil)
+        case .failure(let e): return ([], e.description)
+        }
+    }
+
+    /// An SQL identifier in double quotes.
+    static func quoted(_ name: String) -> String {
+        var out = "\""
+        for c in name {
+            if c == "\"" { out += "\"\"" } else { out.append(c) }
+        }
+        return out + "\""
+    }
+}
+

@@ -55,6 +55,23 @@ func tx(_ key: String = "k1", _ chain: Chain = .ethereum, _ value: String = "1",
         #expect(Amount(decimal: "18446744073709551616")! > Amount(UInt64.max))
         #expect(Amount(2) < Amount(10))
     }
+
+    @Test func digitSumsCarryExactly() {
+        #expect(Amount.max.digits32 == [UInt32](repeating: .max, count: 8))
+        #expect(Amount(digitSums: Amount.max.digits32.map { Int64($0) }) == .max)
+        // The sum of 2^31 rows of 0xFFFFFFFF in digit 0.
+        let many = Int64(1 << 31) * Int64(UInt32.max)
+        #expect(Amount(digitSums: [many])?.description == "9223372034707292160")
+        // A carry out of the top digit is an overflow, never a wrap.
+        #expect(Amount(digitSums: [0, 0, 0, 0, 0, 0, 0, 1 << 32]) == nil)
+        #expect(Amount(digitSums: [1, 0, 0, 0, 0, 0, 0, Int64(UInt32.max)])?.description
+            == Amount.max.subtracting(Amount(decimal: "26959946667150639794667015087019630673637144422540572481103610249214")!)?.description)
+        #expect(Amount(digitSums: [-1]) == nil)
+        for text in ["0", "1", "4294967296", "1000000000000000000000", "115792089237316195423570985008687907853269984665640564039457584007913129639935"] {
+            let a = Amount(decimal: text)!
+            #expect(Amount(digitSums: a.digits32.map { Int64($0) }) == a)
+        }
+    }
 }
 
 @Suite struct PolicyParseTests {
@@ -118,6 +135,7 @@ func tx(_ key: String = "k1", _ chain: Chain = .ethereum, _ value: String = "1",
         let p = try policy(#"""
             {"keys":{"k1":{"max_per_tx":"100","max_per_24h":"150","max_signatures_per_24h":3,"destinations":["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]},
                      "k2":{"allow_messages":true},
+                     "k3":{"allow_messages":true,"allow_typed_data":true,"destinations":[]},
                      "s1":{"max_per_tx":"10"}},
              "chains":{"ethereum":{"max_per_tx":"1000","max_per_24h":"200","allow_typed_data":true}}}
             """#)
@@ -158,6 +176,12 @@ func tx(_ key: String = "k1", _ chain: Chain = .ethereum, _ value: String = "1",
             (msg("k1", .ethereum), [:], false, "key:k1.allow_messages"),
             (typed("k9"), [:], true, "chain:ethereum"),
             (typed("k2"), [:], false, "key:k2.allow_typed_data"),
+            // An allowlist restricts value, not messages: an empty one stops every
+            // transaction of the key, and no message.
+            (msg("k3", .solana), [:], true, "key:k3"),
+            (typed("k3"), [:], true, "key:k3,chain:ethereum"),
+            (tx("k3", .ethereum, "0"), [:], false, "key:k3.destinations"),
+            (tx("k3", .ethereum, "0", to: nil), [:], false, "key:k3.destinations"),
             // A transaction without an amount, or with one beyond 256 bits.
             (SpendRequest(keyID: "k9", chain: .ethereum, kind: .transaction, amount: nil, destination: Addr.ethB), [:], false, "request.amount"),
             (SpendRequest(keyID: "k9", chain: .ethereum, kind: .transaction, amount: [UInt8](repeating: 1, count: 33), destination: Addr.ethB), [:], false,

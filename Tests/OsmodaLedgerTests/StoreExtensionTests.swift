@@ -269,21 +269,40 @@ import Testing
         }
     }
 
-    @Test func recoveryStartsANewDatabaseWhereTheHookRunsAgain() throws {
+    /// `recover` starts a new database; the extension tables (operating state, not
+    /// evidence) come along, and the recovery entry says which.
+    @Test func recoveryCarriesTheExtensionTablesOver() throws {
         let dir = try TempDir()
         defer { dir.remove() }
         var store = try LedgerStore.open(stateDirectory: dir.path, options: Fixtures.options())
-        try store.prepareExtensionSchema(Self.schema)
+        try store.prepareExtensionSchema(Self.schema + "CREATE TABLE IF NOT EXISTS ext_blobs (b BLOB, t TEXT, i INTEGER, n ANY) STRICT;")
         try bump(store)
+        try bump(store, "b")
+        _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+            try tx.execute("INSERT INTO ext_blobs VALUES (?, ?, ?, ?)", [.blob([0, 1, 255]), .text("é\"'"), .int(-7), .null])
+            return (AppendRequest(type: "blob.added", payload: "{}", actor: Fixtures.actor), 0)
+        }
         _ = try store.checkpoint()
         try bump(store)
         store.close()
-        try StoreTamper.withRaw(dir.path) { raw in try StoreTamper.flipBlob(raw, seq: 2, column: "payload") }
+        try StoreTamper.withRaw(dir.path) { raw in try StoreTamper.flipBlob(raw, seq: 4, column: "payload") }
         let recovery = try LedgerStore.recover(stateDirectory: dir.path, acknowledging: "test", actor: Fixtures.actor, options: Fixtures.options())
         store = recovery.store
         defer { store.close() }
+        let evidence = try JSONReader.parse(recovery.entry.entry.payload)
+        #expect(evidence["extension_tables"] == .array([.string("ext_counter"), .string("ext_blobs")]))
+        #expect(evidence["extension_tables_error"] == nil)
         #expect(try store.verifyAll().ok)
         try store.prepareExtensionSchema(Self.schema)
-        #expect(try bump(store).entry.seq == 2)
+        #expect(try counter(store) == 2)
+        #expect(try counter(store, "b") == 1)
+        #expect(try store.readExtension { tx throws(LedgerStoreError) in try tx.query("SELECT * FROM ext_blobs") }
+            == [[.blob([0, 1, 255]), .text("é\"'"), .int(-7), .null]])
+        let next = try bump(store)
+        #expect(next.value == 3 && next.entry.seq == 2)
+        // The index came along too.
+        #expect(try store.readExtension { tx throws(LedgerStoreError) in
+            try tx.query("SELECT count(*) FROM sqlite_schema WHERE name = 'ext_counter_by_n'").first?.first?.int
+        } == 1)
     }
 }
