@@ -159,6 +159,10 @@ public final class Vault: Sendable {
     /// The file must be absolute, outside the state directory, and not readable by others.
     func readKEK(keyFile path: String) throws(VaultError) -> KeyEncryptionKey {
         guard path.hasPrefix("/") else { throw VaultError("kek.keyfile", "the key file path '\(path)' is not absolute") }
+        // No '.' or '..' components, so the prefix check below cannot be walked around.
+        guard !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else {
+            throw VaultError("kek.keyfile", "the key file path '\(path)' has '.' or '..' components")
+        }
         let state = stateDirectory.hasSuffix("/") ? stateDirectory : stateDirectory + "/"
         guard !path.hasPrefix(state) else {
             throw VaultError("kek.keyfile", "the key file '\(path)' is inside the state directory: it must not sit beside the keys it protects")

@@ -69,6 +69,7 @@ import Testing
         try Data(kek).write(to: URL(fileURLWithPath: inside))
         chmod(inside, 0o600)
         #expect(Self.code { _ = try v.initialize(.keyFile(inside)) } == "kek.keyfile", "not beside the keys")
+        #expect(Self.code { _ = try v.initialize(.keyFile(d.state + "/../state/vault.key")) } == "kek.keyfile")
         #expect(try v.status().initialized == false, "a refused init writes nothing")
         // Raw and hex forms of the same 32 bytes are the same KEK.
         let raw = try d.file("raw.key", kek)
