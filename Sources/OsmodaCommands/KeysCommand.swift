@@ -42,8 +42,15 @@ public struct KeysCommand: ParsableCommand {
 
 /// The tool's failure for a daemon error: the vault's table first (docs/vault.md).
 func keysFailure(_ e: ClientError) -> ToolFailure {
-    if case .rpc(let r) = e, let status = VaultExit.status(forCode: r.code.rawValue) {
-        return ToolFailure(e.description, status: ExitStatus(rawValue: status) ?? .software)
+    switch e {
+    case .rpc(let r):
+        if let status = VaultExit.status(forCode: r.code.rawValue) {
+            return ToolFailure(e.description, status: ExitStatus(rawValue: status) ?? .software)
+        }
+    case .permissionDenied(let m) where !m.hasPrefix("cannot connect"):
+        // The daemon's refusal by role: name its stable code, as for every other refusal.
+        return ToolFailure("\(m) (\(RPCErrorCode.denied.rawValue))", status: .noPermission)
+    default: break
     }
     return clientFailure(e)
 }

@@ -392,7 +392,7 @@ let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath
         // A stranger: every vault request refused, even status.
         for args in [["status"], ["list"], ["sign-message", "--key", "hot", "--message", "x"]] {
             let r = try w.keysAsNobody(args)
-            #expect(r.status == 77 && r.stderrText.contains("has no role"), "\(args): \(r.stderrText)")
+            #expect(r.status == 77 && r.stderrText.contains("has no role") && r.stderrText.contains("(auth.denied)"), "\(args): \(r.stderrText)")
         }
         // Make 65534 the agent (SIGHUP reloads roles.json).
         let config = w.root.appendingPathComponent("config")
@@ -411,7 +411,7 @@ let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath
                               (["export", "--key", "hot", "--out", "/tmp/never-\(getpid()).json", "--password-fd", "0"], "passphrase long enough\n"),
                               (["policy", "set", "-"], VaultEndToEndTests.allowAll), (["unlock", "--passphrase-fd", "0"], "passphrase long enough\n")] {
             let r = try w.keysAsNobody(args, stdin: Data(input.utf8))
-            #expect(r.status == 77 && r.stderrText.contains("needs role 'admin'"), "\(args): \(r.status) \(r.stderrText)")
+            #expect(r.status == 77 && r.stderrText.contains("needs role 'admin'") && r.stderrText.contains("(auth.denied)"), "\(args): \(r.status) \(r.stderrText)")
         }
         #expect(try w.snapshot() == before)
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never-\(getpid()).json"))
