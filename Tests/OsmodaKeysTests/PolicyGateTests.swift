@@ -446,4 +446,36 @@ final class Counter: Sendable {
         #expect(w.gate.currentPolicy().version == 0)
         #expect(try w.gate.check(tx("k1")).rule == "default_deny")
     }
+
+    /// A file changed while the daemon was stopped, found by a gate that cannot record
+    /// it (the ledger is sealed): the file's policy is what `check` and `show` report,
+    /// and the older recorded policy is never used to sign.
+    @Test func anUnrecordedFilePolicyIsNeverBypassed() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
+        _ = try w.sign(tx("k1"))
+        _ = try w.store.checkpoint()
+        _ = try w.sign(tx("k1"))
+        w.store.close()
+        let raw = try SQLiteConnection(path: w.statePath + "/" + LedgerStore.databaseFileName, flags: [.readWrite])
+        try raw.execute("UPDATE entries SET payload = CAST(replace(payload, 'k1', 'k2') AS BLOB) WHERE seq = (SELECT max(seq) FROM entries)")
+        raw.close()
+        try Data(#"{"keys":{"k2":{}}}"#.utf8).write(to: w.dir.appendingPathComponent("vault/policy.json"))
+        try w.restart()
+        #expect(w.store.sealedReason != nil)
+        #expect(try w.gate.check(tx("k1")).rule == "default_deny")
+        #expect(try w.gate.check(tx("k2")).allowed)
+        #expect(JSONWriter.serialize(w.gate.currentPolicy().policy) == #"{"keys":{"k2":{"allow_messages":false,"allow_typed_data":false}},"chains":{}}"#)
+        let calls = Counter()
+        #expect(vaultCode { _ = try w.sign(tx("k1"), calls: calls) } == "ledger.verification_failed")
+        #expect(vaultCode { _ = try w.sign(tx("k2"), calls: calls) } == "ledger.verification_failed")
+        #expect(calls.count == 0)
+        // After recovery the file's policy is recorded first, then decides.
+        let recovery = try LedgerStore.recover(
+            stateDirectory: w.statePath, acknowledging: "checked", actor: GateWorld.admin, options: .init(name: "test", clock: w.clock.clock))
+        w.store = recovery.store
+        w.gate = try PolicyGate(stateDirectory: w.statePath, store: w.store, clock: w.clock.clock, daemonActor: GateWorld.admin)
+        #expect(vaultCode { _ = try w.sign(tx("k1")) } == "policy.denied")
+        _ = try w.sign(tx("k2"))
+        #expect(try w.entries().map(\.type) == ["ledger.recovered", "vault.policy.load", "vault.sign", "vault.sign"])
+    }
 }
