@@ -118,10 +118,11 @@ public final class LedgerTransaction {
 
 extension LedgerStore {
     /// Creates or migrates extension tables: runs `sql` (one or more `CREATE TABLE IF
-    /// NOT EXISTS ext_…` / `CREATE INDEX IF NOT EXISTS ext_… ON ext_…` statements, or
-    /// `DROP`/`ALTER` of `ext_…` tables) in one writer transaction. Anything that
-    /// touches another table, or makes triggers, views or virtual tables, is refused
-    /// with `ledger.invalid_argument` and nothing is changed.
+    /// NOT EXISTS ext_…` / `CREATE INDEX IF NOT EXISTS ext_… ON ext_…` statements,
+    /// `DROP`/`ALTER` of `ext_…` tables, and writes to `ext_…` rows, e.g. to rebuild
+    /// derived ones) in one writer transaction. Anything that touches another table, or
+    /// makes triggers, views or virtual tables, is refused with
+    /// `ledger.invalid_argument` and nothing is changed.
     ///
     /// Allowed on a sealed store (it writes nothing of the ledger), refused on a
     /// read-only or closed one.
