@@ -403,6 +403,9 @@ public final class PolicyGate: Sendable {
     ///   committed.
     /// - `sign` throws: its usage is not recorded; a `vault.sign` entry with decision
     ///   `error` and the error's code and message is committed, then the error is thrown.
+    /// - `sign` runs under the ledger's writer lock: it must be quick and must not use
+    ///   the ledger store (an append from it would deadlock). Its `details` go into the
+    ///   entry and must hold no secret material.
     public func authorize<T: Sendable>(
         _ request: SpendRequest, actor: Actor, sign: () throws(VaultError) -> (result: T, details: JSONObject)
     ) throws(VaultError) -> (decision: PolicyDecision, entry: AppendedEntry, result: T) {

@@ -1,7 +1,7 @@
 import Foundation
 import OsmodaCore
 import OsmodaKeys
-import OsmodaLedger
+@testable import OsmodaLedger
 import OsmodaTestSupport
 import OsmodaVault
 import Synchronization
@@ -477,5 +477,30 @@ final class Counter: Sendable {
         #expect(vaultCode { _ = try w.sign(tx("k1")) } == "policy.denied")
         _ = try w.sign(tx("k2"))
         #expect(try w.entries().map(\.type) == ["ledger.recovered", "vault.policy.load", "vault.sign", "vault.sign"])
+    }
+
+    /// A full disk (SQLite's page limit here) after the signer ran: the signature is
+    /// dropped, nothing is counted or recorded, and the next request works again.
+    @Test func aFullDiskReturnsNoSignature() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{"max_signatures_per_24h":1}}}"#)
+        let before = try w.entries().count
+        try w.store.writer.withLock { state in
+            let pages = try state.connection?.pragma("page_count") ?? "0"
+            try state.connection?.execute("PRAGMA max_page_count = \(pages)")
+        }
+        let calls = Counter()
+        #expect(vaultCode {
+            _ = try w.gate.authorize(tx("k1"), actor: GateWorld.agent) { () throws(VaultError) -> (result: String, details: JSONObject) in
+                calls.add()
+                return ("signature", JSONObject(["raw_tx": .string(String(repeating: "ab", count: 20_000))]))
+            }
+        } == "ledger.storage")
+        #expect(calls.count == 1)
+        #expect(try w.entries().count == before)
+        #expect(w.store.sealedReason == nil)
+        try w.store.writer.withLock { state in try state.connection?.execute("PRAGMA max_page_count = 1073741823") }
+        #expect(try w.gate.check(tx("k1")).allowed)
+        _ = try w.sign(tx("k1"))
+        #expect(try w.store.verifyAll().ok)
     }
 }
