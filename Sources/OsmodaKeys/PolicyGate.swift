@@ -18,7 +18,11 @@ import Synchronization
 /// decision's transaction, so a decision never sees a policy whose `vault.policy.set`
 /// (or `vault.policy.load`) entry is not committed. At start the file is authoritative:
 /// when it differs from the recorded policy, the gate records it as `vault.policy.load`
-/// (next version) before it decides anything.
+/// (next version); until that succeeds, `check` and `currentPolicy` show the file's
+/// policy and `authorize` retries the recording first and refuses while it fails.
+///
+/// `ext_vault_usage_totals` keeps a running total per scope so a decision reads O(1)
+/// rows; it is rebuilt from the usage rows at every start.
 public final class PolicyGate: Sendable {
     public let store: LedgerStore
     /// `<state>/vault/policy.json`.
