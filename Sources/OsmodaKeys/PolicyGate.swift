@@ -97,7 +97,9 @@ public final class PolicyGate: Sendable {
     /// creates the gate's tables in the ledger's database if needed, and records the
     /// file's policy as `vault.policy.load` (by `daemonActor`) when it is not the one
     /// recorded. A malformed file is `policy.invalid` (with the file's path and the
-    /// field); a read-only or closed store is the store's error. A sealed store is not
+    /// field); one writable by group or others, or owned by another user than the
+    /// daemon's or root, is `policy.insecure`; a read-only or closed store is the
+    /// store's error. A sealed store is not
     /// an error here: every `authorize` will refuse until it is recovered.
     public init(
         stateDirectory: String, store: LedgerStore, clock: @escaping @Sendable () -> Timestamp = LedgerStore.systemClock,
@@ -131,6 +133,18 @@ public final class PolicyGate: Sendable {
     }
 
     static func readFile(_ path: String) throws(VaultError) -> Policy {
+        // The file decides what may be signed: refuse one that another user could have
+        // written, as cron (and osmoda-routines) refuse such definitions.
+        if let info = try? FileStatus.stat(path) {
+            if info.mode & 0o022 != 0 {
+                throw VaultError(
+                    "policy.insecure", "\(path): refused: writable by group or others (mode \(String(info.mode, radix: 8))); chmod go-w it")
+            }
+            let me = Sys.effectiveUID
+            if info.ownerUID != me && info.ownerUID != 0 {
+                throw VaultError("policy.insecure", "\(path): refused: owned by uid \(info.ownerUID), not by the daemon's user (\(me)) or root")
+            }
+        }
         let bytes: [UInt8]
         do throws(SystemError) {
             bytes = try Sys.readFile(path, limit: 1 << 20)

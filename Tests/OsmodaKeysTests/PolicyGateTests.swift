@@ -503,4 +503,17 @@ final class Counter: Sendable {
         _ = try w.sign(tx("k1"))
         #expect(try w.store.verifyAll().ok)
     }
+
+    /// A policy file others could have written is refused at start, as cron refuses such files.
+    @Test func aPolicyFileOthersCanWriteIsRefused() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
+        let path = w.statePath + "/vault/policy.json"
+        #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o600)
+        try FileManager.default.setAttributes([.posixPermissions: 0o620], ofItemAtPath: path)
+        #expect(throws: VaultError("policy.insecure", "\(path): refused: writable by group or others (mode 620); chmod go-w it")) {
+            _ = try PolicyGate(stateDirectory: w.statePath, store: w.store, clock: w.clock.clock)
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        _ = try PolicyGate(stateDirectory: w.statePath, store: w.store, clock: w.clock.clock)
+    }
 }
