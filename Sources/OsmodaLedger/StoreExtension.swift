@@ -57,7 +57,7 @@ package final class LedgerTransaction {
             if let cached = cache[sql] {
                 s = cached
             } else {
-                s = try connection.prepare(sql)
+                s = try connection.prepareOne(sql)
                 cache[sql] = s
             }
             s.reset()
@@ -76,7 +76,7 @@ package final class LedgerTransaction {
         }
     }
 
-    /// Runs one statement and returns its rows (each a column array).
+    /// Runs one statement (more is an error) and returns its rows (each a column array).
     package func query(_ sql: String, _ arguments: [SQLValue] = []) throws(LedgerStoreError) -> [[SQLValue]] {
         let s = try statement(sql, arguments)
         defer { s.reset() }
