@@ -18,7 +18,11 @@ import Synchronization
 /// decision's transaction, so a decision never sees a policy whose `vault.policy.set`
 /// (or `vault.policy.load`) entry is not committed. At start the file is authoritative:
 /// when it differs from the recorded policy, the gate records it as `vault.policy.load`
-/// (next version) before it decides anything.
+/// (next version); until that succeeds, `check` and `currentPolicy` show the file's
+/// policy and `authorize` retries the recording first and refuses while it fails.
+///
+/// `ext_vault_usage_totals` keeps a running total per scope so a decision reads O(1)
+/// rows; it is rebuilt from the usage rows at every start.
 public final class PolicyGate: Sendable {
     public let store: LedgerStore
     /// `<state>/vault/policy.json`.
@@ -41,8 +45,10 @@ public final class PolicyGate: Sendable {
 
     private let cache: Mutex<Cached>
     private let fallback: Cached
-    /// Serialises `setPolicy` (file write + transaction) against itself.
+    /// Serialises `setPolicy` and the recording of a load (file write + transaction).
     private let setLock = Mutex(())
+    /// The file's policy, read at start, while it is not yet recorded in the ledger.
+    private let pendingLoad: Mutex<Policy?>
 
     static let schemaSQL = """
         CREATE TABLE IF NOT EXISTS ext_vault_usage (
@@ -91,7 +97,9 @@ public final class PolicyGate: Sendable {
     /// creates the gate's tables in the ledger's database if needed, and records the
     /// file's policy as `vault.policy.load` (by `daemonActor`) when it is not the one
     /// recorded. A malformed file is `policy.invalid` (with the file's path and the
-    /// field); a read-only or closed store is the store's error. A sealed store is not
+    /// field); one writable by group or others, or owned by another user than the
+    /// daemon's or root, is `policy.insecure`; a read-only or closed store is the
+    /// store's error. A sealed store is not
     /// an error here: every `authorize` will refuse until it is recovered.
     public init(
         stateDirectory: String, store: LedgerStore, clock: @escaping @Sendable () -> Timestamp = LedgerStore.systemClock,
@@ -109,10 +117,34 @@ public final class PolicyGate: Sendable {
         let fromFile = try Self.readFile(policyPath)
         fallback = Cached(version: 0, policy: fromFile)
         cache = Mutex(fallback)
-        try recordLoadIfChanged(fromFile)
+        pendingLoad = Mutex(nil)
+        var needed = true
+        do throws(LedgerStoreError) {
+            needed = try needsLoad(fromFile)
+        } catch {
+            if error.code == .closed || error.code == .readOnly { throw Self.ledgerError(error) }
+        }
+        if needed {
+            pendingLoad.withLock { $0 = fromFile }
+            // A store that cannot record it now (sealed, busy) refuses every signing
+            // until it can: `authorize` tries again first.
+            if store.sealedReason == nil { try? ensureLoaded() }
+        }
     }
 
     static func readFile(_ path: String) throws(VaultError) -> Policy {
+        // The file decides what may be signed: refuse one that another user could have
+        // written, as cron (and osmoda-routines) refuse such definitions.
+        if let info = try? FileStatus.stat(path) {
+            if info.mode & 0o022 != 0 {
+                throw VaultError(
+                    "policy.insecure", "\(path): refused: writable by group or others (mode \(String(info.mode, radix: 8))); chmod go-w it")
+            }
+            let me = Sys.effectiveUID
+            if info.ownerUID != me && info.ownerUID != 0 {
+                throw VaultError("policy.insecure", "\(path): refused: owned by uid \(info.ownerUID), not by the daemon's user (\(me)) or root")
+            }
+        }
         let bytes: [UInt8]
         do throws(SystemError) {
             bytes = try Sys.readFile(path, limit: 1 << 20)
@@ -127,33 +159,45 @@ public final class PolicyGate: Sendable {
         }
     }
 
-    private func recordLoadIfChanged(_ fromFile: Policy) throws(VaultError) {
-        if store.sealedReason != nil { return }
-        do throws(LedgerStoreError) {
-            let recorded = try store.readExtension { tx throws(LedgerStoreError) in try Self.recordedPolicy(tx) }
-            if let recorded, recorded.policy == fromFile, recorded.ledgerID == store.ledgerID {
-                cache.withLock { $0 = recorded }
-                return
-            }
-            if recorded == nil, fromFile == Policy() { return }  // nothing set, nothing to record
+    /// Whether the file's policy must be recorded before anything is decided: it
+    /// differs from the recorded one, or that was recorded in another ledger (before
+    /// a `recover`). A missing file with nothing recorded needs nothing.
+    private func needsLoad(_ fromFile: Policy) throws(LedgerStoreError) -> Bool {
+        let recorded = try store.readExtension { tx throws(LedgerStoreError) in try Self.recordedPolicy(tx) }
+        if let recorded, recorded.policy == fromFile, recorded.ledgerID == store.ledgerID {
+            cache.withLock { $0 = recorded }
+            return false
+        }
+        return !(recorded == nil && fromFile == Policy())
+    }
+
+    /// Records a pending load (`vault.policy.load`, next version, by `daemonActor`).
+    /// Until it is recorded, `authorize` and `setPolicy` try again first and fail with
+    /// the ledger's error, and `check` and `currentPolicy` show the file's policy: a
+    /// policy tightened in the file while the daemon was stopped is never bypassed by
+    /// the older recorded one.
+    func ensureLoaded() throws(VaultError) {
+        guard pendingLoad.withLock({ $0 }) != nil else { return }
+        try setLock.withLock { _ throws(VaultError) in
+            guard let fromFile = pendingLoad.withLock({ $0 }) else { return }
             let path = policyPath
             let actor = daemonActor
             let now = clock()
-            let (_, loaded) = try store.appendAtomically { tx throws(LedgerStoreError) in
-                let version = (try Self.recordedPolicy(tx)?.version ?? 0) + 1
-                let row = try self.writeRow(tx, version: version, policy: fromFile, now: now)
-                var payload = JSONObject()
-                payload.append("version", .int(Int64(version)))
-                payload.append("source", .string(path))
-                payload.append("policy", fromFile.json)
-                return (AppendRequest(type: "vault.policy.load", payload: Self.bytes(payload), actor: actor), row)
+            do throws(LedgerStoreError) {
+                let (_, loaded) = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    let version = (try Self.recordedPolicy(tx)?.version ?? 0) + 1
+                    let row = try self.writeRow(tx, version: version, policy: fromFile, now: now)
+                    var payload = JSONObject()
+                    payload.append("version", .int(Int64(version)))
+                    payload.append("source", .string(path))
+                    payload.append("policy", fromFile.json)
+                    return (AppendRequest(type: "vault.policy.load", payload: Self.bytes(payload), actor: actor), row)
+                }
+                cache.withLock { $0 = loaded }
+                pendingLoad.withLock { $0 = nil }
+            } catch {
+                throw Self.ledgerError(error)
             }
-            cache.withLock { $0 = loaded }
-        } catch {
-            // A store that cannot record the load cannot authorize either; decisions
-            // and `check` fall back to the file's policy, `authorize` will refuse.
-            if error.code == .verificationFailed || error.code == .storage { return }
-            throw Self.ledgerError(error)
         }
     }
 
@@ -163,6 +207,7 @@ public final class PolicyGate: Sendable {
     /// (how many times a policy was set or loaded; 0 before the first).
     public func currentPolicy() -> (policy: JSONValue, version: Int) {
         let c = (try? store.readExtension { tx throws(LedgerStoreError) in try self.inForce(tx) }) ?? cache.withLock { $0 }
+        if let pending = pendingLoad.withLock({ $0 }) { return (pending.json, c.version) }
         return (c.policy.json, c.version)
     }
 
@@ -235,6 +280,8 @@ public final class PolicyGate: Sendable {
                     return (AppendRequest(type: "vault.policy.set", payload: Self.bytes(payload), actor: actor), row)
                 }
                 cache.withLock { $0 = installed }
+                // The set supersedes a file that was never recorded.
+                pendingLoad.withLock { $0 = nil }
                 return entry
             } catch {
                 if wroteFile {
@@ -339,7 +386,12 @@ public final class PolicyGate: Sendable {
         let now = clock().millisecondsSinceEpoch
         do throws(LedgerStoreError) {
             return try store.readExtension { tx throws(LedgerStoreError) -> PolicyDecision in
-                let policy = try self.inForce(tx).policy
+                let policy: Policy
+                if let pending = self.pendingLoad.withLock({ $0 }) {
+                    policy = pending
+                } else {
+                    policy = try self.inForce(tx).policy
+                }
                 return try policy.evaluate(request) { scope throws(LedgerStoreError) in
                     try Self.usage(tx, scope, cutoff: now - Self.windowMilliseconds)
                 }
@@ -369,9 +421,13 @@ public final class PolicyGate: Sendable {
     ///   committed.
     /// - `sign` throws: its usage is not recorded; a `vault.sign` entry with decision
     ///   `error` and the error's code and message is committed, then the error is thrown.
+    /// - `sign` runs under the ledger's writer lock: it must be quick and must not use
+    ///   the ledger store (an append from it would deadlock). Its `details` go into the
+    ///   entry and must hold no secret material.
     public func authorize<T: Sendable>(
         _ request: SpendRequest, actor: Actor, sign: () throws(VaultError) -> (result: T, details: JSONObject)
     ) throws(VaultError) -> (decision: PolicyDecision, entry: AppendedEntry, result: T) {
+        try ensureLoaded()
         let clock = self.clock
         let committed: (entry: AppendedEntry, value: Outcome<T>)
         do throws(LedgerStoreError) {

@@ -2,17 +2,17 @@ import CSQLite
 import OsmodaCore
 
 /// A value bound to, or read from, an extension table.
-public enum SQLValue: Sendable, Equatable, CustomStringConvertible {
+package enum SQLValue: Sendable, Equatable, CustomStringConvertible {
     case null
     case int(Int64)
     case text(String)
     case blob([UInt8])
 
-    public var int: Int64? { if case .int(let v) = self { v } else { nil } }
-    public var text: String? { if case .text(let v) = self { v } else { nil } }
-    public var blob: [UInt8]? { if case .blob(let v) = self { v } else { nil } }
+    package var int: Int64? { if case .int(let v) = self { v } else { nil } }
+    package var text: String? { if case .text(let v) = self { v } else { nil } }
+    package var blob: [UInt8]? { if case .blob(let v) = self { v } else { nil } }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .null: "NULL"
         case .int(let v): String(v)
@@ -35,7 +35,7 @@ public enum SQLValue: Sendable, Equatable, CustomStringConvertible {
 ///
 /// Valid only during the call that handed it out; using it afterwards throws
 /// `ledger.closed`. Not `Sendable`: it is the writer's connection, used under its lock.
-public final class LedgerTransaction {
+package final class LedgerTransaction {
     let connection: SQLiteConnection
     fileprivate(set) var isValid = true
     /// Statements compiled in this transaction, by SQL text.
@@ -57,7 +57,7 @@ public final class LedgerTransaction {
             if let cached = cache[sql] {
                 s = cached
             } else {
-                s = try connection.prepare(sql)
+                s = try connection.prepareOne(sql)
                 cache[sql] = s
             }
             s.reset()
@@ -76,8 +76,8 @@ public final class LedgerTransaction {
         }
     }
 
-    /// Runs one statement and returns its rows (each a column array).
-    public func query(_ sql: String, _ arguments: [SQLValue] = []) throws(LedgerStoreError) -> [[SQLValue]] {
+    /// Runs one statement (more is an error) and returns its rows (each a column array).
+    package func query(_ sql: String, _ arguments: [SQLValue] = []) throws(LedgerStoreError) -> [[SQLValue]] {
         let s = try statement(sql, arguments)
         defer { s.reset() }
         var rows: [[SQLValue]] = []
@@ -105,7 +105,7 @@ public final class LedgerTransaction {
 
     /// Runs one statement that returns no rows; returns the number of rows it changed.
     @discardableResult
-    public func execute(_ sql: String, _ arguments: [SQLValue] = []) throws(LedgerStoreError) -> Int64 {
+    package func execute(_ sql: String, _ arguments: [SQLValue] = []) throws(LedgerStoreError) -> Int64 {
         let s = try statement(sql, arguments)
         do throws(SQLiteError) {
             try s.run()
@@ -118,14 +118,15 @@ public final class LedgerTransaction {
 
 extension LedgerStore {
     /// Creates or migrates extension tables: runs `sql` (one or more `CREATE TABLE IF
-    /// NOT EXISTS ext_…` / `CREATE INDEX IF NOT EXISTS ext_… ON ext_…` statements, or
-    /// `DROP`/`ALTER` of `ext_…` tables) in one writer transaction. Anything that
-    /// touches another table, or makes triggers, views or virtual tables, is refused
-    /// with `ledger.invalid_argument` and nothing is changed.
+    /// NOT EXISTS ext_…` / `CREATE INDEX IF NOT EXISTS ext_… ON ext_…` statements,
+    /// `DROP`/`ALTER` of `ext_…` tables, and writes to `ext_…` rows, e.g. to rebuild
+    /// derived ones) in one writer transaction. Anything that touches another table, or
+    /// makes triggers, views or virtual tables, is refused with
+    /// `ledger.invalid_argument` and nothing is changed.
     ///
     /// Allowed on a sealed store (it writes nothing of the ledger), refused on a
     /// read-only or closed one.
-    public func prepareExtensionSchema(_ sql: String) throws(LedgerStoreError) {
+    package func prepareExtensionSchema(_ sql: String) throws(LedgerStoreError) {
         try writer.withLock { (w: inout sending WriterState) throws(LedgerStoreError) in
             guard !w.closed else { throw LedgerStoreError(.closed, "the ledger store is closed") }
             guard let conn = w.connection, !isReadOnly else { throw LedgerStoreError(.readOnly, "the ledger store is open read-only") }
@@ -156,7 +157,7 @@ extension LedgerStore {
     ///   returned, so a caller may hand out a result only once it is committed. A
     ///   `COMMIT` whose outcome is unknown seals the store, as `append` does.
     /// - Refused before `body` runs when the store is sealed, read-only or closed.
-    public func appendAtomically<T: Sendable>(
+    package func appendAtomically<T: Sendable>(
         _ body: (LedgerTransaction) throws(LedgerStoreError) -> (request: AppendRequest, value: T)
     ) throws(LedgerStoreError) -> (entry: AppendedEntry, value: T) {
         let clock = self.clock
@@ -202,7 +203,7 @@ extension LedgerStore {
     /// Runs `body` on a read snapshot (the shared read connection, in one read
     /// transaction): it sees committed state only, never waits for a commit, and can
     /// write nothing.
-    public func readExtension<T: Sendable>(_ body: (LedgerTransaction) throws(LedgerStoreError) -> T) throws(LedgerStoreError) -> T {
+    package func readExtension<T: Sendable>(_ body: (LedgerTransaction) throws(LedgerStoreError) -> T) throws(LedgerStoreError) -> T {
         try reader.withLock { (r: inout sending ReaderState) throws(LedgerStoreError) -> T in
             guard let c = r.connection else { throw LedgerStoreError(.closed, "the ledger store is closed") }
             let tx = LedgerTransaction(c)

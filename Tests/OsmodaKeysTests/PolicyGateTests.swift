@@ -1,7 +1,7 @@
 import Foundation
 import OsmodaCore
 import OsmodaKeys
-import OsmodaLedger
+@testable import OsmodaLedger
 import OsmodaTestSupport
 import OsmodaVault
 import Synchronization
@@ -445,5 +445,75 @@ final class Counter: Sendable {
         #expect(try w.entries().isEmpty)
         #expect(w.gate.currentPolicy().version == 0)
         #expect(try w.gate.check(tx("k1")).rule == "default_deny")
+    }
+
+    /// A file changed while the daemon was stopped, found by a gate that cannot record
+    /// it (the ledger is sealed): the file's policy is what `check` and `show` report,
+    /// and the older recorded policy is never used to sign.
+    @Test func anUnrecordedFilePolicyIsNeverBypassed() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
+        _ = try w.sign(tx("k1"))
+        _ = try w.store.checkpoint()
+        _ = try w.sign(tx("k1"))
+        w.store.close()
+        let raw = try SQLiteConnection(path: w.statePath + "/" + LedgerStore.databaseFileName, flags: [.readWrite])
+        try raw.execute("UPDATE entries SET payload = CAST(replace(payload, 'k1', 'k2') AS BLOB) WHERE seq = (SELECT max(seq) FROM entries)")
+        raw.close()
+        try Data(#"{"keys":{"k2":{}}}"#.utf8).write(to: w.dir.appendingPathComponent("vault/policy.json"))
+        try w.restart()
+        #expect(w.store.sealedReason != nil)
+        #expect(try w.gate.check(tx("k1")).rule == "default_deny")
+        #expect(try w.gate.check(tx("k2")).allowed)
+        #expect(JSONWriter.serialize(w.gate.currentPolicy().policy) == #"{"keys":{"k2":{"allow_messages":false,"allow_typed_data":false}},"chains":{}}"#)
+        let calls = Counter()
+        #expect(vaultCode { _ = try w.sign(tx("k1"), calls: calls) } == "ledger.verification_failed")
+        #expect(vaultCode { _ = try w.sign(tx("k2"), calls: calls) } == "ledger.verification_failed")
+        #expect(calls.count == 0)
+        // After recovery the file's policy is recorded first, then decides.
+        let recovery = try LedgerStore.recover(
+            stateDirectory: w.statePath, acknowledging: "checked", actor: GateWorld.admin, options: .init(name: "test", clock: w.clock.clock))
+        w.store = recovery.store
+        w.gate = try PolicyGate(stateDirectory: w.statePath, store: w.store, clock: w.clock.clock, daemonActor: GateWorld.admin)
+        #expect(vaultCode { _ = try w.sign(tx("k1")) } == "policy.denied")
+        _ = try w.sign(tx("k2"))
+        #expect(try w.entries().map(\.type) == ["ledger.recovered", "vault.policy.load", "vault.sign", "vault.sign"])
+    }
+
+    /// A full disk (SQLite's page limit here) after the signer ran: the signature is
+    /// dropped, nothing is counted or recorded, and the next request works again.
+    @Test func aFullDiskReturnsNoSignature() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{"max_signatures_per_24h":1}}}"#)
+        let before = try w.entries().count
+        try w.store.writer.withLock { state in
+            let pages = try state.connection?.pragma("page_count") ?? "0"
+            try state.connection?.execute("PRAGMA max_page_count = \(pages)")
+        }
+        let calls = Counter()
+        #expect(vaultCode {
+            _ = try w.gate.authorize(tx("k1"), actor: GateWorld.agent) { () throws(VaultError) -> (result: String, details: JSONObject) in
+                calls.add()
+                return ("signature", JSONObject(["raw_tx": .string(String(repeating: "ab", count: 20_000))]))
+            }
+        } == "ledger.storage")
+        #expect(calls.count == 1)
+        #expect(try w.entries().count == before)
+        #expect(w.store.sealedReason == nil)
+        try w.store.writer.withLock { state in try state.connection?.execute("PRAGMA max_page_count = 1073741823") }
+        #expect(try w.gate.check(tx("k1")).allowed)
+        _ = try w.sign(tx("k1"))
+        #expect(try w.store.verifyAll().ok)
+    }
+
+    /// A policy file others could have written is refused at start, as cron refuses such files.
+    @Test func aPolicyFileOthersCanWriteIsRefused() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
+        let path = w.statePath + "/vault/policy.json"
+        #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o600)
+        try FileManager.default.setAttributes([.posixPermissions: 0o620], ofItemAtPath: path)
+        #expect(throws: VaultError("policy.insecure", "\(path): refused: writable by group or others (mode 620); chmod go-w it")) {
+            _ = try PolicyGate(stateDirectory: w.statePath, store: w.store, clock: w.clock.clock)
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        _ = try PolicyGate(stateDirectory: w.statePath, store: w.store, clock: w.clock.clock)
     }
 }

@@ -124,6 +124,24 @@ import Testing
         }
     }
 
+    @Test func oneStatementAtATime() throws {
+        try withStore { store, _ throws in
+            try bump(store)
+            #expect(errorCode {
+                _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    try tx.execute("UPDATE ext_counter SET n = 7; DELETE FROM ext_counter")
+                    return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+                }
+            } == .storage)
+            #expect(try counter(store) == 1)
+            _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                try tx.execute("UPDATE ext_counter SET n = 7; ;\n ")
+                return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+            }
+            #expect(try counter(store) == 7)
+        }
+    }
+
     @Test func readsOfLedgerTablesAreAllowed() throws {
         try withStore { store, _ throws in
             try Fixtures.appendMany(store, 3)
