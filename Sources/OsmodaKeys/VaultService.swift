@@ -230,6 +230,8 @@ final class VaultServiceCore: Sendable {
             guard vault.isUnlocked else { throw Vault.sealed }
         } catch {
             var audit = JSONObject(["method": .string(method), "decision": .string("error")])
+            // The key as the caller named it (id, label or address: public), when it did.
+            if case .string(let ref)? = raw["key"] { audit["key_ref"] = .string(ref) }
             audit.members += Self.failure(error).members.filter { $0.key != "outcome" }
             _ = try? record("vault.sign", audit, actor)
             throw Self.rpc(error)

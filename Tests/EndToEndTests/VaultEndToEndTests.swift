@@ -224,6 +224,7 @@ let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath
         #expect(signs.contains { string($0.payload["decision"]) == "denied" && string($0.payload["rule"]) == "default_deny" })
         #expect(signs.contains { string($0.payload["decision"]) == "allowed" && $0.payload["details"]?["tx_hash"] == tx["hash"] })
         #expect(signs.filter { $0.payload["error"]?["code"] == .string("vault.sealed") && string($0.payload["decision"]) == "error" }.count >= 3)
+        #expect(signs.contains { $0.payload["error"]?["code"] == .string("vault.sealed") && string($0.payload["key_ref"]) == "sol" })
         let dump = try w.world.ledger(["query"]).stdoutText
         let passHex = Hex.encode(Array("correct horse battery".utf8))
         #expect(!dump.contains(passHex) && !dump.contains("correct horse"))
