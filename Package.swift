@@ -10,7 +10,7 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Every tool, by its installed name and the folder of its entry point.
-let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmoda-watch", "osmodad", "osmoda-cron", "osmoda-routines", "osmoda-gen", "osmoda-switch"]
+let tools = ["osmoda-health", "osmoda-query", "osmoda-check", "osmoda-where", "osmoda-fmt", "osmoda-ledger", "osmoda-watch", "osmodad", "osmoda-cron", "osmoda-routines", "osmoda-gen", "osmoda-switch", "osmoda-keys"]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -64,7 +64,8 @@ let package = Package(
         .target(
             name: "OsmodaCommands",
             dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaCLI", "OsmodaHealth", "OsmodaQuery", "OsmodaCheck", "OsmodaWatch",
-                           "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", "OsmodaCron", "OsmodaRoutines", "OsmodaSwitch", argumentParser],
+                           "OsmodaIPC", "OsmodaDaemon", "OsmodaLedger", "OsmodaCron", "OsmodaRoutines", "OsmodaSwitch", "OsmodaKeys",
+                           "OsmodaVault", argumentParser],
             swiftSettings: strict
         ),
         .target(
@@ -91,6 +92,6 @@ let package = Package(
         .testTarget(name: "OsmodaEgressServerTests", dependencies: ["OsmodaEgressServer", "OsmodaEgress", "OsmodaCore", "OsmodaTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "OsmodaSwitchTests", dependencies: ["OsmodaSwitch", "OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaVault", "OsmodaTestSupport"], swiftSettings: strict),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
 )

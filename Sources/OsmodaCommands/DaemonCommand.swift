@@ -3,6 +3,7 @@ import OsmodaCLI
 import OsmodaCore
 import OsmodaDaemon
 import OsmodaIPC
+import OsmodaKeys
 import OsmodaSystem
 
 /// Where a tool finds the daemon: `--user` or `--system`, and the `OSMODA_*` overrides.
@@ -52,6 +53,11 @@ public struct DaemonCommand: ParsableCommand {
             last one, and one more at shutdown, so a witness never trails the ledger by more \
             than that interval even if the daemon is killed.
 
+            It also holds the key vault (osmoda-keys(1), docs/vault.md): keys sealed at rest, \
+            unsealed one request at a time in locked memory, signing under the spend policy with \
+            every request recorded in the ledger. The vault starts sealed; --vault-key-file or \
+            --vault-credential unlock it at start. Core dumps are disabled.
+
             In user mode the tools start it on demand when its socket does not answer, as \
             gpg-agent is started; OSMODA_NO_AUTOSTART=1 turns that off. The paths can be \
             moved with OSMODA_SOCKET, OSMODA_STATE_DIR and OSMODA_CONFIG_DIR.
@@ -72,6 +78,16 @@ public struct DaemonCommand: ParsableCommand {
         valueName: "duration"))
     var checkpointEvery = "5m"
 
+    @Option(name: .customLong("vault-key-file"), help: ArgumentHelp(
+        "Unlock the key vault at start from this key file (32 bytes, mode 0600, outside the state directory).",
+        valueName: "file"), completion: .file())
+    var vaultKeyFile: String?
+
+    @Option(name: .customLong("vault-credential"), help: ArgumentHelp(
+        "Unlock the key vault at start from this systemd credential ($CREDENTIALS_DIRECTORY/NAME, LoadCredential=).",
+        valueName: "name"))
+    var vaultCredential: String?
+
     @OptionGroup var mode: DaemonModeOptions
 
     public init() {}
@@ -79,6 +95,9 @@ public struct DaemonCommand: ParsableCommand {
     public func validate() throws {
         if checkpointEvery != "0", try parseInterval(checkpointEvery) ?? 0 < 1000 {
             throw ValidationError("--checkpoint-every must be at least 1s, or 0")
+        }
+        if vaultKeyFile != nil && vaultCredential != nil {
+            throw ValidationError("--vault-key-file and --vault-credential exclude each other")
         }
     }
 
@@ -102,7 +121,9 @@ public struct DaemonCommand: ParsableCommand {
             }
             do {
                 let every = checkpointEvery == "0" ? nil : try? parseInterval(checkpointEvery)
-                try DaemonMain.run(paths: paths, version: "osmodad (osmoda) \(osmodaVersion)", checkpointEveryMs: every) { line in
+                try DaemonMain.run(paths: paths, version: "osmodad (osmoda) \(osmodaVersion)", checkpointEveryMs: every,
+                                   services: [VaultService.registration(.init(autoUnlockKeyFile: vaultKeyFile,
+                                                                              autoUnlockCredential: vaultCredential))]) { line in
                     diagnostics.note(line)
                 }
             } catch let error as DaemonMain.StartFailure {

@@ -73,6 +73,18 @@ public let allTools: [ToolEntry] = [
                          .noPermission: "The daemon refused this user (auth.denied), or the socket is not accessible.",
                          .config: "The paths cannot be worked out (no XDG_RUNTIME_DIR in user mode)."],
               seeAlso: ["osmodad(8)", "osmoda-where(1)"]),
+    ToolEntry(name: "osmoda-keys", command: KeysCommand.self,
+              exitStatuses: [.success, .no, .usage, .dataError, .noInput, .unavailable, .software, .ioError, .tempFail, .noPermission, .config],
+              meanings: [.no: "policy check: the policy would refuse the request.",
+                         .usage: "A usage error; init on a vault that exists (vault.exists); export to a file that exists.",
+                         .dataError: "Invalid input or params: a malformed transaction, typed data, keystore, keypair, label or policy.",
+                         .noInput: "No such key (key.not_found), or an input file cannot be read.",
+                         .unavailable: "The daemon does not answer and could not be started, or its ledger is sealed.",
+                         .ioError: "The vault's files or the ledger cannot be read or written, or a file is damaged (vault.header_corrupt, vault.key_corrupt); nothing was signed.",
+                         .tempFail: "The daemon is busy or stopping; try again.",
+                         .noPermission: "Refused: vault.sealed, policy.denied, auth.denied (the role), vault.bad_passphrase or keystore.bad_password.",
+                         .config: "No vault yet (vault.not_initialized), or the key file or credential cannot be used."],
+              seeAlso: ["osmodad(8)", "osmoda-ledger(1)", "osmoda-records(5)"]),
     ToolEntry(name: "osmoda-cron", command: CronCommand.self,
               exitStatuses: [.success, .usage, .dataError, .ioError],
               meanings: [.usage: "A usage error, such as an unknown time zone or a --from that is not a time.",
@@ -117,7 +129,7 @@ public let allTools: [ToolEntry] = [
                          .ioError: "The state directory, the ledger or the socket could not be opened.",
                          .tempFail: "Another daemon holds the state directory or answers on the socket.",
                          .config: "roles.json or the paths are invalid."],
-              seeAlso: ["osmoda-ledger(1)"], section: 8),
+              seeAlso: ["osmoda-ledger(1)", "osmoda-keys(1)"], section: 8),
 ]
 
 /// Dispatches on the name the binary was called by, busybox-style (ADR 0001).

@@ -11,9 +11,25 @@ import OsmodaSystem
 ///
 /// Order matters: the lock comes first, so a second daemon on the same state
 /// directory is refused before it touches the ledger or the socket.
+/// What a service that osmodad hosts beside the ledger (the vault) is given at start.
+public struct DaemonServiceContext: Sendable {
+    public let paths: Paths
+    public let store: LedgerStore
+    public let committer: GroupCommitter
+    public let log: @Sendable (String) -> Void
+}
+
+/// Adds a service's methods to the router before the daemon serves; a thrown failure
+/// stops the start with its status.
+public typealias DaemonServiceRegistration = @Sendable (inout Router, DaemonServiceContext) throws(DaemonMain.StartFailure) -> Void
+
 public enum DaemonMain {
     /// Why the daemon could not start, with the exit status the tool reports.
     public struct StartFailure: Error, Sendable, CustomStringConvertible {
+        public init(message: String, status: Int32) {
+            self.message = message
+            self.status = status
+        }
         public var message: String
         /// A sysexits code: 75 (locked: try again), 78 (configuration), 74 (I/O).
         public var status: Int32
@@ -22,7 +38,10 @@ public enum DaemonMain {
 
     /// - Parameter checkpointEveryMs: sign a checkpoint this often when the ledger grew;
     ///   `nil` signs only at shutdown and on request.
+    /// - Parameter services: more services to register after the ledger's (osmoda's
+    ///   module layering keeps them out of this module: the vault depends on it).
     public static func run(paths: Paths, version: String, checkpointEveryMs: Int64? = nil,
+                           services: [DaemonServiceRegistration] = [],
                            log: @escaping @Sendable (String) -> Void) throws(StartFailure) {
         // Keys will live in this process: never dump its memory to disk.
         var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
@@ -55,6 +74,8 @@ public enum DaemonMain {
         var router = Router()
         let committer = GroupCommitter(store: store)
         LedgerService.register(on: &router, store: store, committer: committer)
+        let context = DaemonServiceContext(paths: paths, store: store, committer: committer, log: log)
+        for service in services { try service(&router, context) }
         let env = ThisProcess.environment()
         let server: DaemonServer
         do {

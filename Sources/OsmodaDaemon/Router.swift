@@ -5,6 +5,23 @@ import OsmodaIPC
 /// (an empty object when the request had none).
 public typealias RPCHandler = @Sendable (Peer, JSONValue) throws(RPCError) -> JSONValue
 
+/// A request the router refused for want of a role, as a method's denial hook sees it:
+/// the caller's credentials, the role it has (`nil` for a stranger), and the refusal.
+public struct DeniedRequest: Sendable, Equatable {
+    public var method: String
+    public var pid: Int32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var exe: String?
+    public var role: Role?
+    public var requiredRole: Role
+    public var error: RPCError
+}
+
+/// Called, before the refusal is answered, for a request that a method's role check
+/// refused (the vault records every refusal in the ledger). It cannot change the answer.
+public typealias DenialHook = @Sendable (DeniedRequest) -> Void
+
 /// The params of a method that takes none: `{}` or no `params` at all.
 public struct NoParams: Codable, Sendable, Equatable {
     public init() {}
@@ -21,6 +38,7 @@ public struct Router: Sendable {
         public let method: String
         public let role: Role
         let handler: RPCHandler
+        let onDenied: DenialHook?
     }
 
     private var routes: [String: Route] = [:]
@@ -34,9 +52,9 @@ public struct Router: Sendable {
     public func route(_ method: String) -> Route? { routes[method] }
 
     /// Adds `method`. Registering a name twice is a programming error.
-    public mutating func register(_ method: String, role: Role, _ handler: @escaping RPCHandler) {
+    public mutating func register(_ method: String, role: Role, onDenied: DenialHook? = nil, _ handler: @escaping RPCHandler) {
         precondition(routes[method] == nil, "method '\(method)' registered twice")
-        routes[method] = Route(method: method, role: role, handler: handler)
+        routes[method] = Route(method: method, role: role, handler: handler, onDenied: onDenied)
     }
 
     /// Adds `method` with typed params and result: params are decoded strictly (an
@@ -76,12 +94,23 @@ public struct Router: Sendable {
 
     private func dispatch(_ request: RPCRequest, credentials c: Credentials, roles: Roles) throws(RPCError) -> JSONValue {
         guard let role = roles.role(uid: c.uid, gids: [c.gid] + c.groups) else {
-            throw RPCError(.denied, "uid \(c.uid) has no role in this daemon")
+            let error = RPCError(.denied, "uid \(c.uid) has no role in this daemon")
+            // A stranger learns nothing of which methods exist; a hooked method still records the attempt.
+            if let route = routes[request.method], let hook = route.onDenied {
+                hook(DeniedRequest(method: route.method, pid: c.pid, uid: c.uid, gid: c.gid, exe: c.exe, role: nil,
+                                   requiredRole: route.role, error: error))
+            }
+            throw error
         }
         guard let route = routes[request.method] else { throw .methodNotFound(request.method) }
         guard role >= route.role else {
-            throw RPCError(.denied, "'\(route.method)' needs role '\(route.role.rawValue)'; uid \(c.uid) has '\(role.rawValue)'",
-                           details: JSONObject(["required_role": .string(route.role.rawValue), "role": .string(role.rawValue)]))
+            let error = RPCError(.denied, "'\(route.method)' needs role '\(route.role.rawValue)'; uid \(c.uid) has '\(role.rawValue)'",
+                                 details: JSONObject(["required_role": .string(route.role.rawValue), "role": .string(role.rawValue)]))
+            if let hook = route.onDenied {
+                hook(DeniedRequest(method: route.method, pid: c.pid, uid: c.uid, gid: c.gid, exe: c.exe, role: role,
+                                   requiredRole: route.role, error: error))
+            }
+            throw error
         }
         return try route.handler(c.peer(role: role), request.params ?? .object(JSONObject()))
     }

@@ -124,6 +124,30 @@ package final class SQLiteConnection {
         return SQLiteStatement(handle: stmt, connection: self, sql: sql)
     }
 
+    /// Compiles exactly one statement: anything after it but whitespace and `;` (a
+    /// second statement, a comment) is an error, not silently ignored.
+    package func prepareOne(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        let db = try liveHandle("prepare")
+        var stmt: OpaquePointer?
+        let utf8 = Array(sql.utf8CString)
+        var rest = ""
+        let rc = utf8.withUnsafeBufferPointer { buf -> Int32 in
+            guard let base = buf.baseAddress else { return SQLITE_MISUSE }
+            var tail: UnsafePointer<CChar>?
+            let rc = sqlite3_prepare_v3(db, base, Int32(buf.count), 0, &stmt, &tail)
+            if let tail { rest = String(cString: tail) }
+            return rc
+        }
+        guard rc == SQLITE_OK, let stmt else {
+            throw error("prepare: \(Self.firstLine(sql))", code: rc)
+        }
+        let statement = SQLiteStatement(handle: stmt, connection: self, sql: sql)
+        if !rest.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
+            throw SQLiteError(code: SQLITE_MISUSE, message: "more than one statement", context: "prepare: \(Self.firstLine(sql))")
+        }
+        return statement
+    }
+
     /// Sets how long a locked database is retried before `SQLITE_BUSY` (`sqlite3_busy_timeout`).
     package func setBusyTimeout(milliseconds: Int32) throws(SQLiteError) {
         let db = try liveHandle("busy_timeout")
@@ -272,6 +296,9 @@ package final class SQLiteStatement {
         default: return .null
         }
     }
+
+    /// The number of columns the statement returns (`sqlite3_column_count`).
+    package var columnCount: Int32 { sqlite3_column_count(handle) }
 
     package func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
 

@@ -334,50 +334,16 @@ public final class LedgerStore: Sendable {
         guard !requests.isEmpty else { return [] }
         let now = clock()
         return try writer.withLock { (w: inout sending WriterState) throws(LedgerStoreError) -> [AppendedEntry] in
-            guard !w.closed else { throw LedgerStoreError(.closed, "the ledger store is closed") }
-            guard let conn = w.connection, let insert = w.insertEntry, let update = w.updateTree else {
-                throw LedgerStoreError(.readOnly, "the ledger store is open read-only")
-            }
-            if let sealed = w.sealed { throw sealed }
-            var tail = w.tail
-            let ts = max(now, tail.lastTs ?? now)
-            var out: [AppendedEntry] = []
-            out.reserveCapacity(requests.count)
-            var blocks: [(index: UInt64, root: [UInt8])] = []
-            for (i, r) in requests.enumerated() {
-                let entry = LedgerEntry(seq: tail.lastSeq + 1, ts: ts, type: r.type, actor: r.actor, payload: r.payload, prevHash: tail.lastHash)
-                let hash = w.hasher.entryHash(entry)
-                out.append(StoredEntry(entry: entry, hash: hash, leafHash: hash))
-                if i == requests.count - 1 { tail.prevFrontier = tail.frontier }
-                if let block = Self.appendLeaf(hash, to: &tail.frontier, engine: w.hasher.engine) { blocks.append(block) }
-                tail.lastSeq = entry.seq
-                tail.lastHash = hash
-                tail.lastTs = ts
-            }
+            let conn = try w.writableConnection()
+            let pending = w.chain(requests, now: now)
             do throws(SQLiteError) {
-                try conn.transaction { () throws(SQLiteError) in
-                    for e in out { try Self.bindEntry(e, to: insert) }
-                    if let insertBlock = w.insertBlock {
-                        for b in blocks {
-                            try insertBlock.bind(Int64(bitPattern: b.index), at: 1)
-                            try insertBlock.bind(b.root, at: 2)
-                            try insertBlock.run()
-                        }
-                    }
-                    try update.bind(Int64(bitPattern: tail.frontier.size), at: 1)
-                    try update.bind(tail.frontier.serialized(), at: 2)
-                    try update.bind(tail.prevFrontier.serialized(), at: 3)
-                    try update.run()
-                }
+                try conn.transaction { () throws(SQLiteError) in try w.write(pending) }
             } catch {
-                insert.reset()
-                update.reset()
-                w.insertBlock?.reset()
                 w.sealIfStateChanged(expecting: w.tail.lastSeq)
                 throw .storage(error)
             }
-            w.tail = tail
-            return out
+            w.tail = pending.tail
+            return pending.entries
         }
     }
 
@@ -570,6 +536,72 @@ public final class LedgerStore: Sendable {
 }
 
 extension LedgerStore.WriterState {
+    /// Entries chained onto the tail, not yet written: what `write` stores and, once
+    /// committed, the new tail.
+    struct Pending {
+        var entries: [AppendedEntry]
+        var tail: LedgerStore.TailState
+        var blocks: [(index: UInt64, root: [UInt8])]
+    }
+
+    /// The open writer connection, or why appends are refused (closed, read-only, sealed).
+    func writableConnection() throws(LedgerStoreError) -> SQLiteConnection {
+        guard !closed else { throw LedgerStoreError(.closed, "the ledger store is closed") }
+        guard let conn = connection, insertEntry != nil, updateTree != nil else {
+            throw LedgerStoreError(.readOnly, "the ledger store is open read-only")
+        }
+        if let sealed { throw sealed }
+        return conn
+    }
+
+    /// Chains `requests` onto the tail: assigns seq, ts (`now`, never earlier than the
+    /// previous entry's) and prevHash, hashes them and extends the Merkle frontier.
+    func chain(_ requests: [AppendRequest], now: Timestamp) -> Pending {
+        var tail = self.tail
+        let ts = max(now, tail.lastTs ?? now)
+        var out: [AppendedEntry] = []
+        out.reserveCapacity(requests.count)
+        var blocks: [(index: UInt64, root: [UInt8])] = []
+        for (i, r) in requests.enumerated() {
+            let entry = LedgerEntry(seq: tail.lastSeq + 1, ts: ts, type: r.type, actor: r.actor, payload: r.payload, prevHash: tail.lastHash)
+            let hash = hasher.entryHash(entry)
+            out.append(StoredEntry(entry: entry, hash: hash, leafHash: hash))
+            if i == requests.count - 1 { tail.prevFrontier = tail.frontier }
+            if let block = LedgerStore.appendLeaf(hash, to: &tail.frontier, engine: hasher.engine) { blocks.append(block) }
+            tail.lastSeq = entry.seq
+            tail.lastHash = hash
+            tail.lastTs = ts
+        }
+        return Pending(entries: out, tail: tail, blocks: blocks)
+    }
+
+    /// Writes chained entries, block roots and the tree state, inside the caller's
+    /// open transaction.
+    func write(_ p: Pending) throws(SQLiteError) {
+        guard let insert = insertEntry, let update = updateTree else {
+            throw SQLiteError(code: 21, message: "the ledger store is open read-only", context: "append")
+        }
+        do throws(SQLiteError) {
+            for e in p.entries { try LedgerStore.bindEntry(e, to: insert) }
+            if let insertBlock {
+                for b in p.blocks {
+                    try insertBlock.bind(Int64(bitPattern: b.index), at: 1)
+                    try insertBlock.bind(b.root, at: 2)
+                    try insertBlock.run()
+                }
+            }
+            try update.bind(Int64(bitPattern: p.tail.frontier.size), at: 1)
+            try update.bind(p.tail.frontier.serialized(), at: 2)
+            try update.bind(p.tail.prevFrontier.serialized(), at: 3)
+            try update.run()
+        } catch {
+            insert.reset()
+            update.reset()
+            insertBlock?.reset()
+            throw error
+        }
+    }
+
     /// After a failed commit: if the database no longer holds exactly the state this
     /// writer knows (an I/O error during `COMMIT` can leave the outcome unknown), seal
     /// the store, so nothing is appended onto a state that was never verified.

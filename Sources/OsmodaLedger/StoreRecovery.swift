@@ -75,6 +75,10 @@ extension LedgerStore {
         evidence.append("archived_database", .string(archive))
 
         let store = try open(stateDirectory: stateDirectory, options: options, epoch: epoch + 1)
+        // Operating state kept beside the ledger (extension tables) carries over.
+        let carried = store.carryExtensionTables(from: archive)
+        evidence.append("extension_tables", .array(carried.tables.map { .string($0) }))
+        if let error = carried.error { evidence.append("extension_tables_error", .string(error)) }
         var payload: [UInt8] = []
         JSONWriter.write(.object(evidence), into: &payload)
         try AppendRequest.validate(type: "ledger.recovered", reservedAllowed: true)

@@ -12,6 +12,11 @@ extension Sys {
         try Procfs.listDirectory(path).map(\.name).sorted()
     }
 
+    /// Wraps `rmdir(2)`: removes an empty directory.
+    public static func removeDirectory(_ path: String) throws(SystemError) {
+        if rmdir(path) != 0 { throw SystemError("rmdir", subject: path) }
+    }
+
     /// Wraps `unlink(2)`.
     public static func removeFile(_ path: String) throws(SystemError) {
         if unlink(path) != 0 { throw SystemError("unlink", subject: path) }

@@ -116,3 +116,9 @@ func sodium_memcmp_bytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     return a.withUnsafeBytes { x in b.withUnsafeBytes { y in sodium_memcmp(x.baseAddress!, y.baseAddress!, a.count) == 0 } }
 }
+
+extension SecretBytes {
+    /// Zeroes a caller's scratch buffer that held secret bytes (`sodium_memzero`, which
+    /// the optimiser does not remove).
+    public static func zeroize(_ bytes: inout [UInt8]) { wipe(&bytes) }
+}

@@ -100,3 +100,13 @@ public struct SolanaKeypair: Sendable {
         return keypair
     }
 }
+
+extension SolanaKeypair {
+    /// `importCLI` for a keypair file already held in secret memory (as osmodad receives
+    /// it over its socket); the scratch copy the parser reads is wiped.
+    public static func importCLI(secret json: SecretBytes) throws(VaultError) -> SolanaKeypair {
+        var bytes = json.withUnsafeBytes { Array($0) }
+        defer { wipe(&bytes) }
+        return try importCLI(bytes)
+    }
+}

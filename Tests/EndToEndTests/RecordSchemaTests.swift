@@ -46,7 +46,10 @@ struct RecordSchemaTests {
                                 "ledger.stats", "ledger.recovery", "cron.next", "cron.explain", "cron.check", "cron.bench", "routine.run", "routine.info",
                                 "watch.state", "watch.action", "watch.alert",
                                 "gen.generation", "gen.switch", "gen.diff", "switch.begin",
-                                "switch.check", "switch.commit", "switch.rollback", "switch.rollback_failed", "switch.state", "egress.decision"]
+                                "switch.check", "switch.commit", "switch.rollback", "switch.rollback_failed", "switch.state",
+                                "vault.init", "vault.unlock", "vault.lock", "vault.status", "key.created", "key.imported",
+                                "key.deleted", "key.info", "key.exported", "key.signature", "vault.policy", "vault.policy.set",
+                                "policy.decision", "egress.decision"]
 
     @Test func everyTypeHasAParsableExample() throws {
         let secs = try Self.sections()

@@ -20,7 +20,7 @@ function __osmodad_parse_tokens -S
     set -l unparsed_tokens (__osmodad_tokens -pc)
     switch $unparsed_tokens[1]
     case 'osmodad'
-        __osmodad_parse_subcommand 0 'recover=' 'checkpoint-every=' 'user' 'system' 'version' 'h/help'
+        __osmodad_parse_subcommand 0 'recover=' 'checkpoint-every=' 'vault-key-file=' 'vault-credential=' 'user' 'system' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __osmodad_parse_subcommand -r 1 'version'
@@ -79,6 +79,8 @@ end
 complete -c 'osmodad' -f
 complete -c 'osmodad' -n '__osmodad_should_offer_completions_for_flags_or_options "osmodad" recover' -l 'recover' -d 'Recover a ledger that failed verification, then exit: archive it unchanged and start a new epoch whose first entry records this acknowledgement and who gave it. Only when no daemon runs.' -rfka ''
 complete -c 'osmodad' -n '__osmodad_should_offer_completions_for_flags_or_options "osmodad" checkpoint-every' -l 'checkpoint-every' -d 'Sign a checkpoint this often when entries were appended since the last one (e.g. 30s, 5m); 0 signs only at shutdown and on request.' -rfka ''
+complete -c 'osmodad' -n '__osmodad_should_offer_completions_for_flags_or_options "osmodad" vault-key-file' -l 'vault-key-file' -d 'Unlock the key vault at start from this key file (32 bytes, mode 0600, outside the state directory).' -rF
+complete -c 'osmodad' -n '__osmodad_should_offer_completions_for_flags_or_options "osmodad" vault-credential' -l 'vault-credential' -d 'Unlock the key vault at start from this systemd credential ($CREDENTIALS_DIRECTORY/NAME, LoadCredential=).' -rfka ''
 complete -c 'osmodad' -n '__osmodad_should_offer_completions_for_flags_or_options "osmodad" user' -l 'user' -d 'User mode: the socket under $XDG_RUNTIME_DIR/osmoda, the state under $XDG_STATE_HOME/osmoda.'
 complete -c 'osmodad' -n '__osmodad_should_offer_completions_for_flags_or_options "osmodad" system' -l 'system' -d 'System mode: /run/osmoda/osmodad.sock, /var/lib/osmoda, /etc/osmoda.'
 complete -c 'osmodad' -n '__osmodad_should_offer_completions_for_flags_or_options "osmodad" version' -l 'version' -d 'Show the version.'

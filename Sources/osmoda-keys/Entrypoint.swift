@@ -1,0 +1,6 @@
+import OsmodaCommands
+
+@main
+enum Entrypoint {
+    static func main() { ToolMain.run(KeysCommand.self) }
+}

@@ -1,0 +1,326 @@
+import Foundation
+import OsmodaCore
+@testable import OsmodaLedger
+import Synchronization
+import Testing
+
+/// `appendAtomically`, `readExtension` and `prepareExtensionSchema`: caller tables in
+/// the ledger database, written in the writer's transaction.
+@Suite struct StoreExtensionTests {
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS ext_counter (name TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT;
+        CREATE INDEX IF NOT EXISTS ext_counter_by_n ON ext_counter (n);
+        """
+
+    func withStore(_ body: (LedgerStore, TempDir) throws -> Void) throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let store = try LedgerStore.open(stateDirectory: dir.path, options: Fixtures.options())
+        defer { store.close() }
+        try store.prepareExtensionSchema(Self.schema)
+        try body(store, dir)
+    }
+
+    /// Increments `ext_counter[name]` and appends an entry saying so, atomically.
+    @discardableResult
+    func bump(_ store: LedgerStore, _ name: String = "a", fail: Bool = false) throws(LedgerStoreError) -> (entry: AppendedEntry, value: Int64) {
+        try store.appendAtomically { tx throws(LedgerStoreError) in
+            try tx.execute("INSERT INTO ext_counter (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1", [.text(name)])
+            let n = try tx.query("SELECT n FROM ext_counter WHERE name = ?", [.text(name)]).first?.first?.int ?? -1
+            if fail { throw LedgerStoreError(.invalidArgument, "the body gave up") }
+            return (AppendRequest(type: "counter.bumped", payload: #"{"name":"\#(name)","n":\#(n)}"#, actor: Fixtures.actor), n)
+        }
+    }
+
+    func counter(_ store: LedgerStore, _ name: String = "a") throws -> Int64? {
+        try store.readExtension { tx throws(LedgerStoreError) in
+            try tx.query("SELECT n FROM ext_counter WHERE name = ?", [.text(name)]).first?.first?.int
+        }
+    }
+
+    @Test func tableRowsAndEntryCommitTogether() throws {
+        try withStore { store, _ throws in
+            _ = try store.append(Fixtures.request(0))
+            let r = try bump(store)
+            #expect(r.value == 1)
+            #expect(r.entry.seq == 2)
+            #expect(try store.entry(seq: 2) == r.entry)
+            #expect(try bump(store).value == 2)
+            #expect(try counter(store) == 2)
+            #expect(try store.verifyAll().ok)
+            _ = try store.checkpoint()
+            #expect(try store.verifyAll().ok)
+            var lines = 0
+            try store.export { _ in lines += 1 }
+            #expect(lines == 3)
+        }
+    }
+
+    @Test func aThrowingBodyCommitsNothing() throws {
+        try withStore { store, _ throws in
+            try bump(store)
+            #expect(throws: LedgerStoreError(.invalidArgument, "the body gave up")) { try bump(store, fail: true) }
+            #expect(try counter(store) == 1)
+            #expect(try store.count == 1)
+            #expect(store.sealedReason == nil)
+            #expect(try bump(store).value == 2)
+        }
+    }
+
+    @Test func anInvalidEntryRollsBackTheRows() throws {
+        try withStore { store, _ throws in
+            #expect(errorCode {
+                _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    try tx.execute("INSERT INTO ext_counter (name, n) VALUES ('x', 1)")
+                    return (AppendRequest(type: "ledger.forged", payload: "{}", actor: Fixtures.actor), 0)
+                }
+            } == .reservedType)
+            #expect(errorCode {
+                _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    try tx.execute("INSERT INTO ext_counter (name, n) VALUES ('x', 1)")
+                    return (AppendRequest(type: "a.b", payload: "[]", actor: Fixtures.actor), 0)
+                }
+            } == .invalidPayload)
+            #expect(try counter(store, "x") == nil)
+            #expect(try store.count == 0)
+        }
+    }
+
+    /// Extension code may read anything but change only ext_ tables, and may not end
+    /// the transaction it runs in.
+    @Test(arguments: [
+        "INSERT INTO entries (seq, ts, type, uid, gid, pid, exe, payload, prev_hash, hash, leaf_hash) SELECT seq + 1, ts, type, uid, gid, pid, exe, payload, prev_hash, hash, leaf_hash FROM entries",
+        "UPDATE entries SET payload = CAST('{}' AS BLOB)",
+        "DELETE FROM checkpoints",
+        "UPDATE tree_state SET size = 0",
+        "DELETE FROM meta",
+        "DELETE FROM merkle_blocks",
+        "COMMIT",
+        "ROLLBACK",
+        "SAVEPOINT s",
+        "CREATE TABLE ext_new (x INTEGER)",
+        "DROP TABLE ext_counter",
+        "CREATE TRIGGER ext_t AFTER INSERT ON ext_counter BEGIN DELETE FROM entries; END",
+        "PRAGMA journal_mode=DELETE",
+        "ATTACH DATABASE ':memory:' AS other",
+        "CREATE TEMP TABLE ext_t (x)",
+    ])
+    func theLedgerTablesAreOutOfReach(_ sql: String) throws {
+        try withStore { store, _ throws in
+            try bump(store)
+            _ = try store.checkpoint()
+            #expect(errorCode {
+                _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    try tx.execute("UPDATE ext_counter SET n = 99")
+                    try tx.execute(sql)
+                    return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+                }
+            } == .invalidArgument)
+            #expect(try counter(store) == 1)
+            #expect(try store.count == 1)
+            #expect(store.sealedReason == nil)
+            #expect(try store.verifyAll().ok)
+            #expect(try bump(store).value == 2)
+        }
+    }
+
+    @Test func oneStatementAtATime() throws {
+        try withStore { store, _ throws in
+            try bump(store)
+            #expect(errorCode {
+                _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    try tx.execute("UPDATE ext_counter SET n = 7; DELETE FROM ext_counter")
+                    return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+                }
+            } == .storage)
+            #expect(try counter(store) == 1)
+            _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                try tx.execute("UPDATE ext_counter SET n = 7; ;\n ")
+                return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+            }
+            #expect(try counter(store) == 7)
+        }
+    }
+
+    @Test func readsOfLedgerTablesAreAllowed() throws {
+        try withStore { store, _ throws in
+            try Fixtures.appendMany(store, 3)
+            let seen = try store.appendAtomically { tx throws(LedgerStoreError) in
+                let n = try tx.query("SELECT max(seq) FROM entries").first?.first?.int ?? 0
+                return (AppendRequest(type: "a.b", payload: #"{"after":\#(n)}"#, actor: Fixtures.actor), n)
+            }
+            #expect(seen.value == 3 && seen.entry.seq == 4)
+            #expect(try store.readExtension { tx throws(LedgerStoreError) in try tx.query("SELECT count(*) FROM entries").first?.first?.int } == 4)
+        }
+    }
+
+    @Test func theReadSnapshotWritesNothing() throws {
+        try withStore { store, _ throws in
+            try bump(store)
+            #expect(errorCode {
+                _ = try store.readExtension { tx throws(LedgerStoreError) in try tx.execute("UPDATE ext_counter SET n = 5") }
+            } == .invalidArgument)
+            #expect(try counter(store) == 1)
+        }
+    }
+
+    @Test(arguments: [
+        "CREATE TABLE other (x INTEGER)",
+        "CREATE INDEX ext_i ON entries (ts)",
+        "CREATE INDEX other_i ON ext_counter (n)",
+        "DROP TABLE entries",
+        "ALTER TABLE entries ADD COLUMN x INTEGER",
+        "CREATE VIEW ext_v AS SELECT * FROM entries",
+        "CREATE TABLE ext_a (x INTEGER); CREATE TABLE b (x INTEGER)",
+        "CREATE TRIGGER ext_t AFTER INSERT ON ext_counter BEGIN SELECT 1; END",
+    ])
+    func theSchemaHookCreatesOnlyExtensionTables(_ sql: String) throws {
+        try withStore { store, dir throws in
+            #expect(errorCode { try store.prepareExtensionSchema(sql) } == .invalidArgument)
+            // Nothing of a refused script stays, not even its allowed first statement.
+            #expect(try store.readExtension { tx throws(LedgerStoreError) in
+                try tx.query("SELECT count(*) FROM sqlite_schema WHERE name = 'ext_a'").first?.first?.int
+            } == 0)
+            store.close()
+            let again = try LedgerStore.open(stateDirectory: dir.path, options: Fixtures.options())
+            defer { again.close() }
+            #expect(again.sealedReason == nil)
+        }
+    }
+
+    @Test func refusedWhenTheStoreCannotBeWritten() throws {
+        try withStore { store, dir throws in
+            try bump(store)
+            let ran = Mutex(false)
+            let body = { (tx: LedgerTransaction) throws(LedgerStoreError) -> (request: AppendRequest, value: Int) in
+                ran.withLock { $0 = true }
+                return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+            }
+            let ro = try LedgerStore.openReadOnly(path: dir.sub(LedgerStore.databaseFileName))
+            #expect(errorCode { _ = try ro.appendAtomically(body) } == .readOnly)
+            #expect(errorCode { try ro.prepareExtensionSchema(Self.schema) } == .readOnly)
+            ro.close()
+            store.close()
+            #expect(errorCode { _ = try store.appendAtomically(body) } == .closed)
+            #expect(errorCode { _ = try store.readExtension { _ throws(LedgerStoreError) in 0 } } == .closed)
+            #expect(!ran.withLock { $0 })
+        }
+    }
+
+    @Test func aSealedStoreRefusesBeforeTheBodyRuns() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        var store = try LedgerStore.open(stateDirectory: dir.path, options: Fixtures.options())
+        try store.prepareExtensionSchema(Self.schema)
+        try Fixtures.appendMany(store, 3)
+        _ = try store.checkpoint()
+        try bump(store)
+        store.close()
+        try StoreTamper.withRaw(dir.path) { raw in try StoreTamper.flipBlob(raw, seq: 4, column: "payload") }
+        store = try LedgerStore.open(stateDirectory: dir.path, options: Fixtures.options())
+        defer { store.close() }
+        #expect(store.sealedReason != nil)
+        let ran = Mutex(false)
+        #expect(errorCode {
+            _ = try store.appendAtomically { _ throws(LedgerStoreError) in
+                ran.withLock { $0 = true }
+                return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+            }
+        } == .verificationFailed)
+        #expect(!ran.withLock { $0 })
+        // The schema hook and reads still work on a sealed store.
+        try store.prepareExtensionSchema(Self.schema)
+        #expect(try counter(store) == 1)
+    }
+
+    /// A full disk (SQLite's page limit, here) fails the transaction: nothing is
+    /// committed, the value is not returned, and the store keeps accepting appends.
+    @Test func aFullDatabaseCommitsNothing() throws {
+        try withStore { store, _ throws in
+            try bump(store)
+            try store.writer.withLock { w in
+                let pages = try w.connection?.pragma("page_count") ?? "0"
+                try w.connection?.execute("PRAGMA max_page_count = \(pages)")
+            }
+            let big = String(repeating: "x", count: 50_000)
+            #expect(errorCode {
+                _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    try tx.execute("UPDATE ext_counter SET n = 100")
+                    return (AppendRequest(type: "a.b", payload: #"{"big":"\#(big)"}"#, actor: Fixtures.actor), "secret")
+                }
+            } == .storage)
+            #expect(try counter(store) == 1)
+            #expect(try store.count == 1)
+            #expect(store.sealedReason == nil)
+            try store.writer.withLock { w in try w.connection?.execute("PRAGMA max_page_count = 1073741823") }
+            #expect(try bump(store).value == 2)
+            #expect(try store.verifyAll().ok)
+        }
+    }
+
+    /// The body runs under the writer lock: concurrent group-committed appends and
+    /// atomic appends interleave, but nothing commits between a body's read and its
+    /// entry (each body sees exactly the entries before its own).
+    @Test func serialisedWithTheGroupCommitter() throws {
+        try withStore { store, _ throws in
+            let committer = GroupCommitter(store: store)
+            let mismatches = Mutex(0)
+            onThreads(8) { t in
+                for i in 0..<40 {
+                    if t % 2 == 0 {
+                        _ = try? committer.submit(Fixtures.request(i))
+                    } else {
+                        let r = try? store.appendAtomically { tx throws(LedgerStoreError) in
+                            let before = try tx.query("SELECT coalesce(max(seq), 0) FROM entries").first?.first?.int ?? -1
+                            try tx.execute(
+                                "INSERT INTO ext_counter (name, n) VALUES ('a', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1")
+                            return (AppendRequest(type: "counter.bumped", payload: "{}", actor: Fixtures.actor), before)
+                        }
+                        if let r, UInt64(r.value) + 1 != r.entry.seq { mismatches.withLock { $0 += 1 } }
+                    }
+                }
+            }
+            #expect(mismatches.withLock { $0 } == 0)
+            #expect(try store.count == 320)
+            #expect(try counter(store) == 160)
+            #expect(try store.verifyAll().ok)
+        }
+    }
+
+    /// `recover` starts a new database; the extension tables (operating state, not
+    /// evidence) come along, and the recovery entry says which.
+    @Test func recoveryCarriesTheExtensionTablesOver() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        var store = try LedgerStore.open(stateDirectory: dir.path, options: Fixtures.options())
+        try store.prepareExtensionSchema(Self.schema + "CREATE TABLE IF NOT EXISTS ext_blobs (b BLOB, t TEXT, i INTEGER, n ANY) STRICT;")
+        try bump(store)
+        try bump(store, "b")
+        _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+            try tx.execute("INSERT INTO ext_blobs VALUES (?, ?, ?, ?)", [.blob([0, 1, 255]), .text("é\"'"), .int(-7), .null])
+            return (AppendRequest(type: "blob.added", payload: "{}", actor: Fixtures.actor), 0)
+        }
+        _ = try store.checkpoint()
+        try bump(store)
+        store.close()
+        try StoreTamper.withRaw(dir.path) { raw in try StoreTamper.flipBlob(raw, seq: 4, column: "payload") }
+        let recovery = try LedgerStore.recover(stateDirectory: dir.path, acknowledging: "test", actor: Fixtures.actor, options: Fixtures.options())
+        store = recovery.store
+        defer { store.close() }
+        let evidence = try JSONReader.parse(recovery.entry.entry.payload)
+        #expect(evidence["extension_tables"] == .array([.string("ext_counter"), .string("ext_blobs")]))
+        #expect(evidence["extension_tables_error"] == nil)
+        #expect(try store.verifyAll().ok)
+        try store.prepareExtensionSchema(Self.schema)
+        #expect(try counter(store) == 2)
+        #expect(try counter(store, "b") == 1)
+        #expect(try store.readExtension { tx throws(LedgerStoreError) in try tx.query("SELECT * FROM ext_blobs") }
+            == [[.blob([0, 1, 255]), .text("é\"'"), .int(-7), .null]])
+        let next = try bump(store)
+        #expect(next.value == 3 && next.entry.seq == 2)
+        // The index came along too.
+        #expect(try store.readExtension { tx throws(LedgerStoreError) in
+            try tx.query("SELECT count(*) FROM sqlite_schema WHERE name = 'ext_counter_by_n'").first?.first?.int
+        } == 1)
+    }
+}
