@@ -45,6 +45,9 @@ package final class LedgerTransaction {
         self.connection = connection
     }
 
+    static let rolledBack = LedgerStoreError(
+        .invalidArgument, "the ledger transaction was rolled back by a statement (ON CONFLICT ROLLBACK); nothing of it is kept")
+
     func invalidate() {
         isValid = false
         cache.removeAll()
@@ -52,6 +55,10 @@ package final class LedgerTransaction {
 
     private func statement(_ sql: String, _ arguments: [SQLValue]) throws(LedgerStoreError) -> SQLiteStatement {
         guard isValid else { throw LedgerStoreError(.closed, "the ledger transaction has ended") }
+        // `INSERT OR ROLLBACK` (or a table's `ON CONFLICT ROLLBACK`) ends the
+        // transaction without asking the authorizer; what ran after it would commit
+        // statement by statement.
+        guard !connection.isAutocommit else { throw LedgerTransaction.rolledBack }
         do throws(SQLiteError) {
             let s: SQLiteStatement
             if let cached = cache[sql] {
@@ -182,6 +189,9 @@ extension LedgerStore {
                     made = try body(tx)
                 }
                 tx.invalidate()
+                // The body may have swallowed the error of a statement that rolled the
+                // transaction back: then the entry must not be written in autocommit.
+                guard !conn.isAutocommit else { throw LedgerTransaction.rolledBack }
                 try made.request.validate()
                 let pending = w.chain([made.request], now: clock())
                 do throws(SQLiteError) {

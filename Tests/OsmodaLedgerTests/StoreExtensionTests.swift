@@ -124,6 +124,27 @@ import Testing
         }
     }
 
+    /// `INSERT OR ROLLBACK` ends the transaction without the authorizer being asked. A
+    /// body that goes on (here: it swallows the conflict) must not run statements, nor
+    /// have its entry written, in autocommit mode: each would commit on its own.
+    @Test func aTransactionEndedByConflictResolutionCommitsNothing() throws {
+        try withStore { store, _ throws in
+            try bump(store)
+            #expect(errorCode {
+                _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    _ = try? tx.execute("INSERT OR ROLLBACK INTO ext_counter (name, n) VALUES ('a', 5)")
+                    _ = try? tx.execute("UPDATE ext_counter SET n = 42")
+                    return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+                }
+            } == .invalidArgument)
+            #expect(try counter(store) == 1)
+            #expect(try store.count == 1)
+            #expect(store.sealedReason == nil)
+            #expect(try bump(store).value == 2)
+            #expect(try store.verifyAll().ok)
+        }
+    }
+
     @Test func oneStatementAtATime() throws {
         try withStore { store, _ throws in
             try bump(store)
