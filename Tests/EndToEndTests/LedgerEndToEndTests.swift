@@ -50,8 +50,24 @@ struct DaemonWorld {
                                   stdin: stdin, environment: env.merging(["OSMODA_NO_AUTOSTART": "1"]) { $1 })
     }
 
-    func stopAll() {
-        _ = try? ToolRunner.run("/usr/bin/pkill", ["-KILL", "-f", "osmodad --user"], environment: [:])
+    /// Kills this world's daemons (started here or on demand), and no other: a
+    /// `pkill -f "osmodad --user"` would also kill the daemons of tests running at the
+    /// same time (other suites, other checkouts on the machine) in the middle of their
+    /// work.
+    func stopAll() { signalDaemons(SIGKILL) }
+
+    /// Sends `signal` to every osmodad whose environment names this world's socket.
+    func signalDaemons(_ signal: Int32) {
+        let socket = "OSMODA_SOCKET=" + (env["OSMODA_SOCKET"] ?? "")
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap(Int32.init) ?? []
+        for pid in pids {
+            guard let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                  let exe = cmd.split(separator: 0).first, String(decoding: exe, as: UTF8.self).hasSuffix("osmodad"),
+                  let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
+                  environ.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == socket })
+            else { continue }
+            kill(pid, signal)
+        }
     }
 
     func remove() { ToolRunner.removeTemporaryDirectory(root) }
@@ -134,7 +150,7 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
             if case .string(let k)? = s["verifier_key"] { return k } else { return nil }
         })
         // Stop the daemon cleanly, so the database file is whole without its WAL.
-        _ = try ToolRunner.run("/usr/bin/pkill", ["-TERM", "-f", "osmodad --user"])
+        w.signalDaemons(SIGTERM)
         for _ in 0..<200 where FileManager.default.fileExists(atPath: w.database + "-wal") { usleep(20_000) }
 
         // A copy as an admin takes one: SQLite's online backup, WAL content included.
@@ -432,7 +448,8 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         // Everything acknowledged is there, and the ledger verifies.
         let all = jsonLines(try w.ledger(["query"])).compactMap { if case .int(let s)? = $0["seq"] { s } else { nil } }
         #expect(Set(acknowledged).isSubset(of: Set(all)))
-        #expect(try w.ledger(["verify"]).status == 0)
+        let verify = try w.ledger(["verify"])
+        #expect(verify.status == 0, "\(verify.status): \(verify.stdoutText) \(verify.stderrText)")
     }
 }
 
