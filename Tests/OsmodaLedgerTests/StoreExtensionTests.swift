@@ -194,6 +194,9 @@ import Testing
         "CREATE VIEW ext_v AS SELECT * FROM entries",
         "CREATE TABLE ext_a (x INTEGER); CREATE TABLE b (x INTEGER)",
         "CREATE TRIGGER ext_t AFTER INSERT ON ext_counter BEGIN SELECT 1; END",
+        // A rename would make a table that is not named ext_ (SQLite refuses it here
+        // because it also rewrites the temporary schema).
+        "ALTER TABLE ext_counter RENAME TO planted",
     ])
     func theSchemaHookCreatesOnlyExtensionTables(_ sql: String) throws {
         try withStore { store, dir throws in
@@ -277,6 +280,94 @@ import Testing
             #expect(try bump(store).value == 2)
             #expect(try store.verifyAll().ok)
         }
+    }
+
+    /// Whether this process may mount a tmpfs (root, in a namespace that allows it).
+    static func canMountTmpfs() -> Bool {
+        guard getuid() == 0, let dir = try? TempDir() else { return false }
+        defer { dir.remove() }
+        func run(_ tool: String, _ args: [String]) -> Bool {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tool)
+            p.arguments = args
+            guard (try? p.run()) != nil else { return false }
+            p.waitUntilExit()
+            return p.terminationStatus == 0
+        }
+        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir.path]) else { return false }
+        _ = run("/bin/umount", [dir.path])
+        return true
+    }
+
+    /// A real full disk (a small tmpfs; needs root): the WAL write at `COMMIT` fails.
+    /// Every failed atomic append leaves the rows, the entries, the writer's tail and
+    /// the seal as they were — also as a reopened store (WAL recovery) sees them — and
+    /// appends resume once there is room.
+    @Test(.enabled(if: Self.canMountTmpfs())) func aRealFullDiskFailsCommitsCleanly() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let state = dir.sub("state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=2m", "tmpfs", state]
+        try mount.run()
+        mount.waitUntilExit()
+        try #require(mount.terminationStatus == 0, "mount -t tmpfs failed")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = ["-l", state]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        var store = try LedgerStore.open(stateDirectory: state, options: Fixtures.options())
+        defer { store.close() }
+        try store.prepareExtensionSchema(Self.schema + "CREATE TABLE IF NOT EXISTS ext_pad (b BLOB) STRICT;")
+        let pad = String(repeating: "p", count: 3000)
+        func padded() throws(LedgerStoreError) -> AppendedEntry {
+            try store.appendAtomically { tx throws(LedgerStoreError) in
+                try tx.execute("INSERT INTO ext_counter (name, n) VALUES ('a', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1")
+                try tx.execute("INSERT INTO ext_pad (b) VALUES (?)", [.blob([UInt8](repeating: 7, count: 3000))])
+                return (AppendRequest(type: "a.b", payload: #"{"pad":"\#(pad)"}"#, actor: Fixtures.actor), 0)
+            }.entry
+        }
+        for _ in 0..<5 { _ = try padded() }
+        let filler = state + "/filler"
+        let fd = open(filler, O_WRONLY | O_CREAT, 0o600)
+        let block = [UInt8](repeating: 0xAB, count: 16384)
+        while block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+        close(fd)
+        var committed = try store.count
+        var failures = 0
+        for _ in 0..<400 where failures < 5 {
+            let before = (count: try store.count, counter: try counter(store), tail: store.writer.withLock { $0.tail.lastSeq })
+            do throws(LedgerStoreError) {
+                let e = try padded()
+                #expect(e.seq == before.tail + 1)
+                committed += 1
+            } catch {
+                failures += 1
+                #expect(error.code == .storage, "\(error)")
+                #expect(store.sealedReason == nil, "\(store.sealedReason.map { "\($0)" } ?? "")")
+                #expect(try store.count == before.count)
+                #expect(try counter(store) == before.counter)
+                #expect(store.writer.withLock { $0.tail.lastSeq } == before.tail)
+            }
+        }
+        #expect(failures > 0, "the disk never filled")
+        store.close()
+        // What a new connection recovers from the WAL is what was acknowledged.
+        var full = Fixtures.options()
+        full.startupVerification = .full
+        store = try LedgerStore.open(stateDirectory: state, options: full)
+        #expect(store.sealedReason == nil, "\(store.sealedReason.map { "\($0)" } ?? "")")
+        #expect(try store.count == committed)
+        #expect(try counter(store) == Int64(committed))
+        try FileManager.default.removeItem(atPath: filler)
+        _ = try padded()
+        #expect(try counter(store) == Int64(committed) + 1)
+        #expect(try store.verifyAll().ok)
     }
 
     /// The body runs under the writer lock: concurrent group-committed appends and
