@@ -322,8 +322,10 @@ extension LedgerStore {
     /// epoch must not reset them. The archive is read through a read-only connection
     /// and left as it is; its definitions run under the schema authorizer, so a damaged
     /// or tampered archive can add only `ext_…` tables. All or nothing: on any failure
-    /// nothing is copied and the error is returned.
-    func carryExtensionTables(from archive: String) -> (tables: [String], error: String?) {
+    /// nothing is copied and the error is returned; `writeFailed` says whether it was
+    /// this database that could not take them (full disk, I/O error) rather than the
+    /// archive that could not be read.
+    func carryExtensionTables(from archive: String) -> (tables: [String], error: String?, writeFailed: Bool) {
         // Read everything first, on a read-only connection of its own.
         typealias Definition = (type: String, name: String, sql: String, rows: [[SQLValue]])
         let read = Result { () throws(LedgerStoreError) -> [Definition] in
@@ -357,9 +359,9 @@ extension LedgerStore {
         let definitions: [Definition]
         switch read {
         case .success(let d): definitions = d
-        case .failure(let e): return ([], e.message)
+        case .failure(let e): return ([], e.message, false)
         }
-        if definitions.isEmpty { return ([], nil) }
+        if definitions.isEmpty { return ([], nil, false) }
         let result = writer.withLock { (w: inout sending WriterState) -> Result<[String], SQLiteError> in
             guard let conn = w.connection else {
                 return .failure(SQLiteError(code: 21, message: "the ledger store is closed", context: "carry extension tables"))
@@ -397,8 +399,10 @@ extension LedgerStore {
             }
         }
         switch result {
-        case .success(let tables): return (tables, nil)
-        case .failure(let e): return ([], e.description)
+        case .success(let tables): return (tables, nil, false)
+        case .failure(let e):
+            // A definition refused by the authorizer is the archive's fault, not ours.
+            return ([], e.description, e.primaryCode != SQLITE_AUTH)
         }
     }
 

@@ -370,6 +370,73 @@ import Testing
         #expect(try store.verifyAll().ok)
     }
 
+    /// `recover` on a disk with room for a new ledger but not for the extension tables
+    /// (the vault's spend counters): it must not start a new epoch without them — that
+    /// would reset every spend window. It puts the sealed database back, changes
+    /// nothing, and fails; once there is room, recovery carries the tables over.
+    @Test(.enabled(if: Self.canMountTmpfs())) func recoveryThatCannotCopyTheCountersChangesNothing() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let state = dir.sub("state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        func run(_ tool: String, _ args: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tool)
+            p.arguments = args
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        try #require(try run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", state]) == 0)
+        defer { _ = try? run("/bin/umount", ["-l", state]) }
+        var store = try LedgerStore.open(stateDirectory: state, options: Fixtures.options())
+        try store.prepareExtensionSchema(Self.schema + "CREATE TABLE IF NOT EXISTS ext_pad (b BLOB) STRICT;")
+        for _ in 0..<12 {
+            _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                try tx.execute("INSERT INTO ext_counter (name, n) VALUES ('a', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1")
+                try tx.execute("INSERT INTO ext_pad (b) VALUES (?)", [.blob([UInt8](repeating: 7, count: 100_000))])
+                return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+            }
+        }
+        _ = try store.checkpoint()
+        try bump(store)
+        store.close()
+        try StoreTamper.withRaw(state) { raw in try StoreTamper.flipBlob(raw, seq: 13, column: "payload") }
+        // Leave about 300 KB: room for a new, empty ledger, not for 1.2 MB of rows.
+        let filler = state + "/filler"
+        let fd = open(filler, O_WRONLY | O_CREAT, 0o600)
+        let block = [UInt8](repeating: 0xAB, count: 16384)
+        var written = 0
+        while true {
+            let n = block.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            written += n
+        }
+        ftruncate(fd, off_t(max(0, written - 300_000)))
+        close(fd)
+        // The files, but SQLite's own -wal and -shm (the old ledger's, put back too).
+        func files() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: state).filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }.sorted()
+        }
+        let before = try files()
+        #expect(errorCode {
+            _ = try LedgerStore.recover(stateDirectory: state, acknowledging: "test", actor: Fixtures.actor, options: Fixtures.options())
+        } == .storage)
+        let after = try files()
+        #expect(after == before, "\(before) -> \(after)")
+        store = try LedgerStore.open(stateDirectory: state, options: Fixtures.options())
+        #expect(store.sealedReason != nil)
+        #expect(store.epoch == 1)
+        #expect(try counter(store) == 13)
+        store.close()
+        try FileManager.default.removeItem(atPath: filler)
+        let recovery = try LedgerStore.recover(stateDirectory: state, acknowledging: "test", actor: Fixtures.actor, options: Fixtures.options())
+        store = recovery.store
+        defer { store.close() }
+        #expect(store.epoch == 2)
+        #expect(try counter(store) == 13)
+    }
+
     /// The body runs under the writer lock: concurrent group-committed appends and
     /// atomic appends interleave, but nothing commits between a body's read and its
     /// entry (each body sees exactly the entries before its own).
