@@ -328,10 +328,11 @@ extension LedgerStore {
     func carryExtensionTables(from archive: String) -> (tables: [String], error: String?, writeFailed: Bool) {
         // Read everything first, on a read-only connection of its own.
         typealias Definition = (type: String, name: String, sql: String, rows: [[SQLValue]])
-        let read = Result { () throws(LedgerStoreError) -> [Definition] in
-            let source = try Self.openReadConnection(Self.fileURI(archive, query: "mode=ro"), busyTimeout: busyTimeout)
+        let read = Result { () throws(SQLiteError) -> [Definition] in
+            let source = try SQLiteConnection(path: Self.fileURI(archive, query: "mode=ro"), flags: [.readOnly, .uri])
             defer { source.close() }
-            do throws(SQLiteError) {
+            try source.setBusyTimeout(milliseconds: busyTimeout)
+            do {
                 let schema = try source.prepare(
                     "SELECT type, name, sql FROM sqlite_schema WHERE name LIKE 'ext\\_%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY type = 'index', rowid")
                 var out: [Definition] = []
@@ -352,14 +353,14 @@ extension LedgerStore {
                     }
                 }
                 return out
-            } catch {
-                throw .storage(error)
             }
         }
         let definitions: [Definition]
         switch read {
         case .success(let d): definitions = d
-        case .failure(let e): return ([], e.message, false)
+        // A full disk (no room for the archive's -shm) is ours to retry; anything else
+        // is the archive's damage, which no retry mends.
+        case .failure(let e): return ([], e.description, e.primaryCode == SQLITE_FULL)
         }
         if definitions.isEmpty { return ([], nil, false) }
         let result = writer.withLock { (w: inout sending WriterState) -> Result<[String], SQLiteError> in
