@@ -145,6 +145,27 @@ import Testing
         }
     }
 
+    /// The authorizer is the body's only: once a body or a read has failed, the
+    /// connections run what it refuses (a savepoint, a pragma) again.
+    @Test func theAuthorizerIsRemovedAfterAnError() throws {
+        try withStore { store, _ throws in
+            #expect(errorCode {
+                _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    try tx.execute("PRAGMA user_version = 1")
+                    return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+                }
+            } == .invalidArgument)
+            #expect(errorCode {
+                _ = try store.readExtension { tx throws(LedgerStoreError) in try tx.query("PRAGMA user_version") }
+            } == .invalidArgument)
+            #expect(errorCode { try store.prepareExtensionSchema("PRAGMA user_version = 1") } == .invalidArgument)
+            try store.writer.withLock { w in try w.connection?.execute("SAVEPOINT s; RELEASE s; PRAGMA user_version") }
+            #expect(try store.withReader { c throws(SQLiteError) in try c.pragma("user_version") } == "0")
+            _ = try store.append(Fixtures.request(0))
+            #expect(try store.verifyAll().ok)
+        }
+    }
+
     @Test func oneStatementAtATime() throws {
         try withStore { store, _ throws in
             try bump(store)
