@@ -327,7 +327,7 @@ extension LedgerStore {
     /// archive that could not be read.
     func carryExtensionTables(from archive: String) -> (tables: [String], error: String?, writeFailed: Bool) {
         // Read everything first, on a read-only connection of its own.
-        typealias Definition = (type: String, name: String, sql: String, rows: [[SQLValue]])
+        typealias Definition = (type: String, name: String, sql: String, rows: [[CarriedValue]])
         let read = Result { () throws(SQLiteError) -> [Definition] in
             let source = try SQLiteConnection(path: Self.fileURI(archive, query: "mode=ro"), flags: [.readOnly, .uri])
             defer { source.close() }
@@ -340,13 +340,15 @@ extension LedgerStore {
                 for i in out.indices where out[i].type == "table" {
                     let rows = try source.prepare("SELECT * FROM \(Self.quoted(out[i].name))")
                     while try rows.step() {
-                        var row: [SQLValue] = []
+                        var row: [CarriedValue] = []
                         for c in 0..<rows.columnCount {
                             switch rows.columnType(c) {
-                            case .null: row.append(.null)
-                            case .integer: row.append(.int(rows.int64(c)))
-                            case .float, .text: row.append(.text(rows.text(c)))
-                            case .blob: row.append(.blob(rows.blob(c)))
+                            case .null: row.append(.value(.null))
+                            case .integer: row.append(.value(.int(rows.int64(c))))
+                            // Exactly, as a REAL: its text has only 15 significant digits.
+                            case .float: row.append(.real(rows.double(c)))
+                            case .text: row.append(.value(.text(rows.text(c))))
+                            case .blob: row.append(.value(.blob(rows.blob(c))))
                             }
                         }
                         out[i].rows.append(row)
@@ -384,10 +386,11 @@ extension LedgerStore {
                                 for (c, v) in row.enumerated() {
                                     let at = Int32(c + 1)
                                     switch v {
-                                    case .null: try insert.bindNull(at: at)
-                                    case .int(let x): try insert.bind(x, at: at)
-                                    case .text(let x): try insert.bind(x, at: at)
-                                    case .blob(let x): try insert.bind(x, at: at)
+                                    case .real(let x): try insert.bindDouble(x, at: at)
+                                    case .value(.null): try insert.bindNull(at: at)
+                                    case .value(.int(let x)): try insert.bind(x, at: at)
+                                    case .value(.text(let x)): try insert.bind(x, at: at)
+                                    case .value(.blob(let x)): try insert.bind(x, at: at)
                                     }
                                 }
                                 try insert.run()
@@ -405,6 +408,12 @@ extension LedgerStore {
             // A definition refused by the authorizer is the archive's fault, not ours.
             return ([], e.description, e.primaryCode != SQLITE_AUTH)
         }
+    }
+
+    /// A value copied by `carryExtensionTables`: REALs are kept as `Double`.
+    enum CarriedValue {
+        case value(SQLValue)
+        case real(Double)
     }
 
     /// An SQL identifier in double quotes.

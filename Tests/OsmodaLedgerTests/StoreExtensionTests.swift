@@ -493,7 +493,17 @@ import Testing
         let dir = try TempDir()
         defer { dir.remove() }
         var store = try LedgerStore.open(stateDirectory: dir.path, options: Fixtures.options())
-        try store.prepareExtensionSchema(Self.schema + "CREATE TABLE IF NOT EXISTS ext_blobs (b BLOB, t TEXT, i INTEGER, n ANY) STRICT;")
+        try store.prepareExtensionSchema(Self.schema + "CREATE TABLE IF NOT EXISTS ext_blobs (b BLOB, t TEXT, i INTEGER, n ANY) STRICT;"
+            + "CREATE TABLE IF NOT EXISTS ext_reals (r REAL, a ANY) STRICT;")
+        _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+            // 0.1 + 0.2 needs 17 significant digits; SQLite's text of it has 15.
+            try tx.execute("INSERT INTO ext_reals VALUES (0.1 + 0.2, 0.1 + 0.2)")
+            return (AppendRequest(type: "real.added", payload: "{}", actor: Fixtures.actor), 0)
+        }
+        let reals = try store.readExtension { tx throws(LedgerStoreError) in
+            try tx.query("SELECT r = 0.1 + 0.2, typeof(a), a = 0.1 + 0.2 FROM ext_reals")
+        }
+        #expect(reals == [[.int(1), .text("real"), .int(1)]])
         try bump(store)
         try bump(store, "b")
         _ = try store.appendAtomically { tx throws(LedgerStoreError) in
@@ -503,12 +513,16 @@ import Testing
         _ = try store.checkpoint()
         try bump(store)
         store.close()
-        try StoreTamper.withRaw(dir.path) { raw in try StoreTamper.flipBlob(raw, seq: 4, column: "payload") }
+        try StoreTamper.withRaw(dir.path) { raw in try StoreTamper.flipBlob(raw, seq: 5, column: "payload") }
         let recovery = try LedgerStore.recover(stateDirectory: dir.path, acknowledging: "test", actor: Fixtures.actor, options: Fixtures.options())
         store = recovery.store
         defer { store.close() }
         let evidence = try JSONReader.parse(recovery.entry.entry.payload)
-        #expect(evidence["extension_tables"] == .array([.string("ext_counter"), .string("ext_blobs")]))
+        #expect(evidence["extension_tables"] == .array([.string("ext_counter"), .string("ext_blobs"), .string("ext_reals")]))
+        // REAL values come over exactly, and stay REAL.
+        #expect(try store.readExtension { tx throws(LedgerStoreError) in
+            try tx.query("SELECT r = 0.1 + 0.2, typeof(a), a = 0.1 + 0.2 FROM ext_reals")
+        } == reals)
         #expect(evidence["extension_tables_error"] == nil)
         #expect(try store.verifyAll().ok)
         try store.prepareExtensionSchema(Self.schema)
