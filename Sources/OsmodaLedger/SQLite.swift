@@ -261,6 +261,11 @@ package final class SQLiteStatement {
         try check(rc, "bind")
     }
 
+    /// Wraps `sqlite3_bind_double`.
+    package func bindDouble(_ value: Double, at index: Int32) throws(SQLiteError) {
+        try check(sqlite3_bind_double(handle, index, value), "bind")
+    }
+
     /// Wraps `sqlite3_bind_null`.
     package func bindNull(at index: Int32) throws(SQLiteError) {
         try check(sqlite3_bind_null(handle, index), "bind")
@@ -301,6 +306,9 @@ package final class SQLiteStatement {
     package var columnCount: Int32 { sqlite3_column_count(handle) }
 
     package func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
+
+    /// Wraps `sqlite3_column_double`.
+    package func double(_ index: Int32) -> Double { sqlite3_column_double(handle, index) }
 
     /// Wraps `sqlite3_column_int64`.
     package func int64(_ index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }

@@ -45,6 +45,9 @@ package final class LedgerTransaction {
         self.connection = connection
     }
 
+    static let rolledBack = LedgerStoreError(
+        .invalidArgument, "the ledger transaction was rolled back by a statement (ON CONFLICT ROLLBACK); nothing of it is kept")
+
     func invalidate() {
         isValid = false
         cache.removeAll()
@@ -52,6 +55,10 @@ package final class LedgerTransaction {
 
     private func statement(_ sql: String, _ arguments: [SQLValue]) throws(LedgerStoreError) -> SQLiteStatement {
         guard isValid else { throw LedgerStoreError(.closed, "the ledger transaction has ended") }
+        // `INSERT OR ROLLBACK` (or a table's `ON CONFLICT ROLLBACK`) ends the
+        // transaction without asking the authorizer; what ran after it would commit
+        // statement by statement.
+        guard !connection.isAutocommit else { throw LedgerTransaction.rolledBack }
         do throws(SQLiteError) {
             let s: SQLiteStatement
             if let cached = cache[sql] {
@@ -182,6 +189,9 @@ extension LedgerStore {
                     made = try body(tx)
                 }
                 tx.invalidate()
+                // The body may have swallowed the error of a statement that rolled the
+                // transaction back: then the entry must not be written in autocommit.
+                guard !conn.isAutocommit else { throw LedgerTransaction.rolledBack }
                 try made.request.validate()
                 let pending = w.chain([made.request], now: clock())
                 do throws(SQLiteError) {
@@ -312,14 +322,17 @@ extension LedgerStore {
     /// epoch must not reset them. The archive is read through a read-only connection
     /// and left as it is; its definitions run under the schema authorizer, so a damaged
     /// or tampered archive can add only `ext_…` tables. All or nothing: on any failure
-    /// nothing is copied and the error is returned.
-    func carryExtensionTables(from archive: String) -> (tables: [String], error: String?) {
+    /// nothing is copied and the error is returned; `writeFailed` says whether it was
+    /// this database that could not take them (full disk, I/O error) rather than the
+    /// archive that could not be read.
+    func carryExtensionTables(from archive: String) -> (tables: [String], error: String?, writeFailed: Bool) {
         // Read everything first, on a read-only connection of its own.
-        typealias Definition = (type: String, name: String, sql: String, rows: [[SQLValue]])
-        let read = Result { () throws(LedgerStoreError) -> [Definition] in
-            let source = try Self.openReadConnection(Self.fileURI(archive, query: "mode=ro"), busyTimeout: busyTimeout)
+        typealias Definition = (type: String, name: String, sql: String, rows: [[CarriedValue]])
+        let read = Result { () throws(SQLiteError) -> [Definition] in
+            let source = try SQLiteConnection(path: Self.fileURI(archive, query: "mode=ro"), flags: [.readOnly, .uri])
             defer { source.close() }
-            do throws(SQLiteError) {
+            try source.setBusyTimeout(milliseconds: busyTimeout)
+            do {
                 let schema = try source.prepare(
                     "SELECT type, name, sql FROM sqlite_schema WHERE name LIKE 'ext\\_%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY type = 'index', rowid")
                 var out: [Definition] = []
@@ -327,29 +340,31 @@ extension LedgerStore {
                 for i in out.indices where out[i].type == "table" {
                     let rows = try source.prepare("SELECT * FROM \(Self.quoted(out[i].name))")
                     while try rows.step() {
-                        var row: [SQLValue] = []
+                        var row: [CarriedValue] = []
                         for c in 0..<rows.columnCount {
                             switch rows.columnType(c) {
-                            case .null: row.append(.null)
-                            case .integer: row.append(.int(rows.int64(c)))
-                            case .float, .text: row.append(.text(rows.text(c)))
-                            case .blob: row.append(.blob(rows.blob(c)))
+                            case .null: row.append(.value(.null))
+                            case .integer: row.append(.value(.int(rows.int64(c))))
+                            // Exactly, as a REAL: its text has only 15 significant digits.
+                            case .float: row.append(.real(rows.double(c)))
+                            case .text: row.append(.value(.text(rows.text(c))))
+                            case .blob: row.append(.value(.blob(rows.blob(c))))
                             }
                         }
                         out[i].rows.append(row)
                     }
                 }
                 return out
-            } catch {
-                throw .storage(error)
             }
         }
         let definitions: [Definition]
         switch read {
         case .success(let d): definitions = d
-        case .failure(let e): return ([], e.message)
+        // A full disk (no room for the archive's -shm) is ours to retry; anything else
+        // is the archive's damage, which no retry mends.
+        case .failure(let e): return ([], e.description, e.primaryCode == SQLITE_FULL)
         }
-        if definitions.isEmpty { return ([], nil) }
+        if definitions.isEmpty { return ([], nil, false) }
         let result = writer.withLock { (w: inout sending WriterState) -> Result<[String], SQLiteError> in
             guard let conn = w.connection else {
                 return .failure(SQLiteError(code: 21, message: "the ledger store is closed", context: "carry extension tables"))
@@ -371,10 +386,11 @@ extension LedgerStore {
                                 for (c, v) in row.enumerated() {
                                     let at = Int32(c + 1)
                                     switch v {
-                                    case .null: try insert.bindNull(at: at)
-                                    case .int(let x): try insert.bind(x, at: at)
-                                    case .text(let x): try insert.bind(x, at: at)
-                                    case .blob(let x): try insert.bind(x, at: at)
+                                    case .real(let x): try insert.bindDouble(x, at: at)
+                                    case .value(.null): try insert.bindNull(at: at)
+                                    case .value(.int(let x)): try insert.bind(x, at: at)
+                                    case .value(.text(let x)): try insert.bind(x, at: at)
+                                    case .value(.blob(let x)): try insert.bind(x, at: at)
                                     }
                                 }
                                 try insert.run()
@@ -387,9 +403,17 @@ extension LedgerStore {
             }
         }
         switch result {
-        case .success(let tables): return (tables, nil)
-        case .failure(let e): return ([], e.description)
+        case .success(let tables): return (tables, nil, false)
+        case .failure(let e):
+            // A definition refused by the authorizer is the archive's fault, not ours.
+            return ([], e.description, e.primaryCode != SQLITE_AUTH)
         }
+    }
+
+    /// A value copied by `carryExtensionTables`: REALs are kept as `Double`.
+    enum CarriedValue {
+        case value(SQLValue)
+        case real(Double)
     }
 
     /// An SQL identifier in double quotes.

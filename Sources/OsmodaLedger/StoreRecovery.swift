@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import OsmodaCore
 
 /// What `LedgerStore.recover` did.
@@ -77,6 +82,20 @@ extension LedgerStore {
         let store = try open(stateDirectory: stateDirectory, options: options, epoch: epoch + 1)
         // Operating state kept beside the ledger (extension tables) carries over.
         let carried = store.carryExtensionTables(from: archive)
+        if carried.writeFailed, let error = carried.error {
+            // The archive is readable but the new database could not take its tables
+            // (a full disk, an I/O error): a new epoch without them would reset the
+            // operating state they hold (the vault's spend windows). Undo: the sealed
+            // database goes back where it was, and the admin tries again with room.
+            store.close()
+            for suffix in ["", "-wal", "-shm"] { _ = unlink(path + suffix) }
+            for suffix in ["-wal", "-shm"] where try StoreSystem.fileStatus(archive + suffix) != nil {
+                try StoreSystem.rename(archive + suffix, to: path + suffix)
+            }
+            try StoreSystem.rename(archive, to: path)
+            throw LedgerStoreError(
+                .storage, "recovery undone, nothing changed: the extension tables could not be copied into the new database: \(error)")
+        }
         evidence.append("extension_tables", .array(carried.tables.map { .string($0) }))
         if let error = carried.error { evidence.append("extension_tables_error", .string(error)) }
         var payload: [UInt8] = []

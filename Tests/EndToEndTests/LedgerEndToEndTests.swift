@@ -449,7 +449,8 @@ func jsonLines(_ r: ToolRunner.Result) -> [JSONObject] {
         // Everything acknowledged is there, and the ledger verifies.
         let all = jsonLines(try w.ledger(["query"])).compactMap { if case .int(let s)? = $0["seq"] { s } else { nil } }
         #expect(Set(acknowledged).isSubset(of: Set(all)))
-        #expect(try w.ledger(["verify"]).status == 0)
+        let verify = try w.ledger(["verify"])
+        #expect(verify.status == 0, "\(verify.status): \(verify.stdoutText) \(verify.stderrText)")
     }
 }
 

@@ -504,6 +504,40 @@ final class Counter: Sendable {
         #expect(try w.store.verifyAll().ok)
     }
 
+    /// `set` writes the file inside the ledger transaction; when the transaction then
+    /// fails (here the database is full after the policy row, at the entry), the
+    /// previous file is put back and nothing changed.
+    @Test func aSetWhoseTransactionFailsAfterTheFileRestoresIt() throws {
+        let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)
+        let path = w.statePath + "/vault/policy.json"
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let keys = (0..<300).map { #""key-\#($0)-\#(String(repeating: "x", count: 40))":{}"# }.joined(separator: ",")
+        let big = try JSONReader.parse("{\"keys\":{\(keys)}}")
+        func inode() throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int ?? -1 }
+        let original = try inode()
+        var restored = 0
+        var failures = 0
+        for extra in 4..<60 {
+            try w.store.writer.withLock { state in
+                let pages = Int(try state.connection?.pragma("page_count") ?? "0") ?? 0
+                try state.connection?.execute("PRAGMA max_page_count = \(pages + extra)")
+            }
+            let code = vaultCode { _ = try w.gate.setPolicy(big, actor: GateWorld.admin) }
+            try w.store.writer.withLock { state in try state.connection?.execute("PRAGMA max_page_count = 1073741823") }
+            if code == nil { break }
+            failures += 1
+            #expect(code == "ledger.storage")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+            #expect(w.gate.currentPolicy().version == 1)
+            #expect(try w.entries(type: "vault.policy.set").count == 1)
+            // A new inode with the old bytes: the file was written, then put back.
+            if try inode() != original { restored += 1 }
+        }
+        #expect(failures > 0 && restored > 0, "\(failures) failures, \(restored) after the file was written")
+        #expect(w.gate.currentPolicy().version == 2)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) != before)
+    }
+
     /// A policy file others could have written is refused at start, as cron refuses such files.
     @Test func aPolicyFileOthersCanWriteIsRefused() throws {
         let w = try GateWorld(policy: #"{"keys":{"k1":{}}}"#)

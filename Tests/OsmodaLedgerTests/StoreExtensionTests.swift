@@ -124,6 +124,48 @@ import Testing
         }
     }
 
+    /// `INSERT OR ROLLBACK` ends the transaction without the authorizer being asked. A
+    /// body that goes on (here: it swallows the conflict) must not run statements, nor
+    /// have its entry written, in autocommit mode: each would commit on its own.
+    @Test func aTransactionEndedByConflictResolutionCommitsNothing() throws {
+        try withStore { store, _ throws in
+            try bump(store)
+            #expect(errorCode {
+                _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    _ = try? tx.execute("INSERT OR ROLLBACK INTO ext_counter (name, n) VALUES ('a', 5)")
+                    _ = try? tx.execute("UPDATE ext_counter SET n = 42")
+                    return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+                }
+            } == .invalidArgument)
+            #expect(try counter(store) == 1)
+            #expect(try store.count == 1)
+            #expect(store.sealedReason == nil)
+            #expect(try bump(store).value == 2)
+            #expect(try store.verifyAll().ok)
+        }
+    }
+
+    /// The authorizer is the body's only: once a body or a read has failed, the
+    /// connections run what it refuses (a savepoint, a pragma) again.
+    @Test func theAuthorizerIsRemovedAfterAnError() throws {
+        try withStore { store, _ throws in
+            #expect(errorCode {
+                _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                    try tx.execute("PRAGMA user_version = 1")
+                    return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+                }
+            } == .invalidArgument)
+            #expect(errorCode {
+                _ = try store.readExtension { tx throws(LedgerStoreError) in try tx.query("PRAGMA user_version") }
+            } == .invalidArgument)
+            #expect(errorCode { try store.prepareExtensionSchema("PRAGMA user_version = 1") } == .invalidArgument)
+            try store.writer.withLock { w in try w.connection?.execute("SAVEPOINT s; RELEASE s; PRAGMA user_version") }
+            #expect(try store.withReader { c throws(SQLiteError) in try c.pragma("user_version") } == "0")
+            _ = try store.append(Fixtures.request(0))
+            #expect(try store.verifyAll().ok)
+        }
+    }
+
     @Test func oneStatementAtATime() throws {
         try withStore { store, _ throws in
             try bump(store)
@@ -173,6 +215,9 @@ import Testing
         "CREATE VIEW ext_v AS SELECT * FROM entries",
         "CREATE TABLE ext_a (x INTEGER); CREATE TABLE b (x INTEGER)",
         "CREATE TRIGGER ext_t AFTER INSERT ON ext_counter BEGIN SELECT 1; END",
+        // A rename would make a table that is not named ext_ (SQLite refuses it here
+        // because it also rewrites the temporary schema).
+        "ALTER TABLE ext_counter RENAME TO planted",
     ])
     func theSchemaHookCreatesOnlyExtensionTables(_ sql: String) throws {
         try withStore { store, dir throws in
@@ -258,6 +303,161 @@ import Testing
         }
     }
 
+    /// Whether this process may mount a tmpfs (root, in a namespace that allows it).
+    static func canMountTmpfs() -> Bool {
+        guard getuid() == 0, let dir = try? TempDir() else { return false }
+        defer { dir.remove() }
+        func run(_ tool: String, _ args: [String]) -> Bool {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tool)
+            p.arguments = args
+            guard (try? p.run()) != nil else { return false }
+            p.waitUntilExit()
+            return p.terminationStatus == 0
+        }
+        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir.path]) else { return false }
+        _ = run("/bin/umount", [dir.path])
+        return true
+    }
+
+    /// A real full disk (a small tmpfs; needs root): the WAL write at `COMMIT` fails.
+    /// Every failed atomic append leaves the rows, the entries, the writer's tail and
+    /// the seal as they were — also as a reopened store (WAL recovery) sees them — and
+    /// appends resume once there is room.
+    @Test(.enabled(if: Self.canMountTmpfs())) func aRealFullDiskFailsCommitsCleanly() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let state = dir.sub("state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=2m", "tmpfs", state]
+        try mount.run()
+        mount.waitUntilExit()
+        try #require(mount.terminationStatus == 0, "mount -t tmpfs failed")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = ["-l", state]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        var store = try LedgerStore.open(stateDirectory: state, options: Fixtures.options())
+        defer { store.close() }
+        try store.prepareExtensionSchema(Self.schema + "CREATE TABLE IF NOT EXISTS ext_pad (b BLOB) STRICT;")
+        let pad = String(repeating: "p", count: 3000)
+        func padded() throws(LedgerStoreError) -> AppendedEntry {
+            try store.appendAtomically { tx throws(LedgerStoreError) in
+                try tx.execute("INSERT INTO ext_counter (name, n) VALUES ('a', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1")
+                try tx.execute("INSERT INTO ext_pad (b) VALUES (?)", [.blob([UInt8](repeating: 7, count: 3000))])
+                return (AppendRequest(type: "a.b", payload: #"{"pad":"\#(pad)"}"#, actor: Fixtures.actor), 0)
+            }.entry
+        }
+        for _ in 0..<5 { _ = try padded() }
+        let filler = state + "/filler"
+        let fd = open(filler, O_WRONLY | O_CREAT, 0o600)
+        let block = [UInt8](repeating: 0xAB, count: 16384)
+        while block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+        close(fd)
+        var committed = try store.count
+        var failures = 0
+        for _ in 0..<400 where failures < 5 {
+            let before = (count: try store.count, counter: try counter(store), tail: store.writer.withLock { $0.tail.lastSeq })
+            do throws(LedgerStoreError) {
+                let e = try padded()
+                #expect(e.seq == before.tail + 1)
+                committed += 1
+            } catch {
+                failures += 1
+                #expect(error.code == .storage, "\(error)")
+                #expect(store.sealedReason == nil, "\(store.sealedReason.map { "\($0)" } ?? "")")
+                #expect(try store.count == before.count)
+                #expect(try counter(store) == before.counter)
+                #expect(store.writer.withLock { $0.tail.lastSeq } == before.tail)
+            }
+        }
+        #expect(failures > 0, "the disk never filled")
+        store.close()
+        // What a new connection recovers from the WAL is what was acknowledged.
+        var full = Fixtures.options()
+        full.startupVerification = .full
+        store = try LedgerStore.open(stateDirectory: state, options: full)
+        #expect(store.sealedReason == nil, "\(store.sealedReason.map { "\($0)" } ?? "")")
+        #expect(try store.count == committed)
+        #expect(try counter(store) == Int64(committed))
+        try FileManager.default.removeItem(atPath: filler)
+        _ = try padded()
+        #expect(try counter(store) == Int64(committed) + 1)
+        #expect(try store.verifyAll().ok)
+    }
+
+    /// `recover` on a disk with room for a new ledger but not for the extension tables
+    /// (the vault's spend counters): it must not start a new epoch without them — that
+    /// would reset every spend window. It puts the sealed database back, changes
+    /// nothing, and fails; once there is room, recovery carries the tables over.
+    @Test(.enabled(if: Self.canMountTmpfs())) func recoveryThatCannotCopyTheCountersChangesNothing() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let state = dir.sub("state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        func run(_ tool: String, _ args: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tool)
+            p.arguments = args
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        try #require(try run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", state]) == 0)
+        defer { _ = try? run("/bin/umount", ["-l", state]) }
+        var store = try LedgerStore.open(stateDirectory: state, options: Fixtures.options())
+        try store.prepareExtensionSchema(Self.schema + "CREATE TABLE IF NOT EXISTS ext_pad (b BLOB) STRICT;")
+        for _ in 0..<12 {
+            _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+                try tx.execute("INSERT INTO ext_counter (name, n) VALUES ('a', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1")
+                try tx.execute("INSERT INTO ext_pad (b) VALUES (?)", [.blob([UInt8](repeating: 7, count: 100_000))])
+                return (AppendRequest(type: "a.b", payload: "{}", actor: Fixtures.actor), 0)
+            }
+        }
+        _ = try store.checkpoint()
+        try bump(store)
+        store.close()
+        try StoreTamper.withRaw(state) { raw in try StoreTamper.flipBlob(raw, seq: 13, column: "payload") }
+        // Leave about 300 KB: room for a new, empty ledger, not for 1.2 MB of rows.
+        let filler = state + "/filler"
+        let fd = open(filler, O_WRONLY | O_CREAT, 0o600)
+        let block = [UInt8](repeating: 0xAB, count: 16384)
+        var written = 0
+        while true {
+            let n = block.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            written += n
+        }
+        ftruncate(fd, off_t(max(0, written - 300_000)))
+        close(fd)
+        // The files, but SQLite's own -wal and -shm (the old ledger's, put back too).
+        func files() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: state).filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }.sorted()
+        }
+        let before = try files()
+        #expect(errorCode {
+            _ = try LedgerStore.recover(stateDirectory: state, acknowledging: "test", actor: Fixtures.actor, options: Fixtures.options())
+        } == .storage)
+        let after = try files()
+        #expect(after == before, "\(before) -> \(after)")
+        store = try LedgerStore.open(stateDirectory: state, options: Fixtures.options())
+        #expect(store.sealedReason != nil)
+        #expect(store.epoch == 1)
+        #expect(try counter(store) == 13)
+        store.close()
+        try FileManager.default.removeItem(atPath: filler)
+        let recovery = try LedgerStore.recover(stateDirectory: state, acknowledging: "test", actor: Fixtures.actor, options: Fixtures.options())
+        store = recovery.store
+        defer { store.close() }
+        #expect(store.epoch == 2)
+        #expect(try counter(store) == 13)
+    }
+
     /// The body runs under the writer lock: concurrent group-committed appends and
     /// atomic appends interleave, but nothing commits between a body's read and its
     /// entry (each body sees exactly the entries before its own).
@@ -293,7 +493,17 @@ import Testing
         let dir = try TempDir()
         defer { dir.remove() }
         var store = try LedgerStore.open(stateDirectory: dir.path, options: Fixtures.options())
-        try store.prepareExtensionSchema(Self.schema + "CREATE TABLE IF NOT EXISTS ext_blobs (b BLOB, t TEXT, i INTEGER, n ANY) STRICT;")
+        try store.prepareExtensionSchema(Self.schema + "CREATE TABLE IF NOT EXISTS ext_blobs (b BLOB, t TEXT, i INTEGER, n ANY) STRICT;"
+            + "CREATE TABLE IF NOT EXISTS ext_reals (r REAL, a ANY) STRICT;")
+        _ = try store.appendAtomically { tx throws(LedgerStoreError) in
+            // 0.1 + 0.2 needs 17 significant digits; SQLite's text of it has 15.
+            try tx.execute("INSERT INTO ext_reals VALUES (0.1 + 0.2, 0.1 + 0.2)")
+            return (AppendRequest(type: "real.added", payload: "{}", actor: Fixtures.actor), 0)
+        }
+        let reals = try store.readExtension { tx throws(LedgerStoreError) in
+            try tx.query("SELECT r = 0.1 + 0.2, typeof(a), a = 0.1 + 0.2 FROM ext_reals")
+        }
+        #expect(reals == [[.int(1), .text("real"), .int(1)]])
         try bump(store)
         try bump(store, "b")
         _ = try store.appendAtomically { tx throws(LedgerStoreError) in
@@ -303,12 +513,16 @@ import Testing
         _ = try store.checkpoint()
         try bump(store)
         store.close()
-        try StoreTamper.withRaw(dir.path) { raw in try StoreTamper.flipBlob(raw, seq: 4, column: "payload") }
+        try StoreTamper.withRaw(dir.path) { raw in try StoreTamper.flipBlob(raw, seq: 5, column: "payload") }
         let recovery = try LedgerStore.recover(stateDirectory: dir.path, acknowledging: "test", actor: Fixtures.actor, options: Fixtures.options())
         store = recovery.store
         defer { store.close() }
         let evidence = try JSONReader.parse(recovery.entry.entry.payload)
-        #expect(evidence["extension_tables"] == .array([.string("ext_counter"), .string("ext_blobs")]))
+        #expect(evidence["extension_tables"] == .array([.string("ext_counter"), .string("ext_blobs"), .string("ext_reals")]))
+        // REAL values come over exactly, and stay REAL.
+        #expect(try store.readExtension { tx throws(LedgerStoreError) in
+            try tx.query("SELECT r = 0.1 + 0.2, typeof(a), a = 0.1 + 0.2 FROM ext_reals")
+        } == reals)
         #expect(evidence["extension_tables_error"] == nil)
         #expect(try store.verifyAll().ok)
         try store.prepareExtensionSchema(Self.schema)
