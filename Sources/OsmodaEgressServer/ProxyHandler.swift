@@ -42,6 +42,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var drainTimer: Scheduled<Void>?
     private var drained = 0
     private var limits: EgressConfig.Limits?
+    /// Bytes read after the head while deciding, relayed after `rest`.
+    private var early: [UInt8] = []
 
     init(shared: EgressShared, listener: ListenerInfo) {
         self.shared = shared
@@ -72,6 +74,14 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             // Past the head the relay owns the bytes; should any reach this handler before
             // it leaves the pipeline, pass them on rather than lose them.
             if phase == .done { context.fireChannelRead(data) }
+            // One read() may deliver several buffers: those after the head's arrive while
+            // deciding and belong to the request (its body, or the tunnel's first bytes).
+            // Only the reads already under way can bring them (no more are asked for until
+            // the decision), so what is kept here is bounded by one read's worth.
+            if phase == .deciding {
+                var buffer = unwrapInboundIn(data)
+                early += buffer.readBytes(length: buffer.readableBytes) ?? []
+            }
             if phase == .draining {
                 drained += unwrapInboundIn(data).readableBytes
                 if drained > 1 << 20 { context.close(promise: nil) }
@@ -82,11 +92,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let before = head.count
         head += buffer.readBytes(length: buffer.readableBytes) ?? []
         // A bare LF would leave the head unterminated until the timeout: refuse it at once.
-        for i in max(before, 0)..<head.count where head[i] == 10 && (i == 0 || head[i - 1] != 13) {
+        // Only in the head: the bytes after it (a body, a tunnel's data) are not HTTP lines.
+        let end = RequestHeadParser.endOfHead(head, searchFrom: before)
+        for i in max(before, 0)..<(end ?? head.count) where head[i] == 10 && (i == 0 || head[i - 1] != 13) {
             answer(context, 400, "a bare LF in the request head (lines end with CRLF)")
             return
         }
-        if let end = RequestHeadParser.endOfHead(head, searchFrom: before), end <= limits.maxHeaderBytes {
+        if let end, end <= limits.maxHeaderBytes {
             timer?.cancel()
             phase = .deciding
             let rest = Array(head[end...])
@@ -289,7 +301,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        var first = rest
+        var first = rest + early
+        early = []
         switch request.target {
         case .connect:
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 Connection Established\r\n\r\n")), promise: nil)
