@@ -49,4 +49,27 @@ struct EgressReviewTests {
         #expect(relayed.utf8.count == payload.utf8.count && relayed.hasSuffix("end"),
                 "\(relayed.utf8.count) of \(payload.utf8.count) bytes came back")
     }
+
+    /// `Connection` may name hop-by-hop headers to remove, but not the body's framing: a
+    /// forwarded request stripped of its Content-Length while its body is still sent has
+    /// the origin read that body as a second request, one the proxy never looked at.
+    @Test func connectionCannotStripTheContentLength() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-review-framing")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let echo = try LoopbackServer(["echo"])
+        let port = try freePort()
+        let proxy = try EgressProxy(config: Self.config(
+            listeners: #"[{"name": "local", "tcp": "127.0.0.1:\#(port)", "policy": "t"}]"#,
+            policies: #"{"t": {"allow": [{"host": "127.0.0.1", "ports": [\#(echo.port)]}]}}"#),
+            args: ["--allow-internal-for-testing", "127.0.0.0/8"], directory: dir)
+        defer { proxy.stop() }
+        let smuggled = "GET /admin HTTP/1.1\r\nHost: internal.example\r\n\r\n"
+        let c = try RawClient(port: port)
+        #expect(c.send("POST http://127.0.0.1:\(echo.port)/ HTTP/1.1\r\nConnection: keep-alive, Content-Length\r\n"
+                       + "Content-Length: \(smuggled.utf8.count)\r\n\r\n" + smuggled))
+        // The echo origin answers with what it was sent.
+        let sent = c.read(until: "internal.example\r\n\r\n", timeout: 10).text
+        let head = sent.components(separatedBy: "\r\n\r\n").first ?? ""
+        #expect(headerValue(head, "Content-Length") == "\(smuggled.utf8.count)", "the origin was sent: \(sent.debugDescription)")
+    }
 }
