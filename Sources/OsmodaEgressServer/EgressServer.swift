@@ -107,7 +107,12 @@ final class EgressServer: Sendable {
         diagnostics.note("reloaded \(configPath); \(shared.state.openTunnels) tunnels open")
     }
 
+    /// Stops listening, then closes every connection still open, so that each live
+    /// tunnel ends through its handlers and writes its record (a tunnel's record is
+    /// written at its close: exiting with tunnels open would lose them silently).
     func close() {
         for ch in channels { try? ch.close().wait() }
+        try? group.syncShutdownGracefully()
+        try? shared.pool.syncShutdownGracefully()
     }
 }

@@ -72,4 +72,30 @@ struct EgressReviewTests {
         let head = sent.components(separatedBy: "\r\n\r\n").first ?? ""
         #expect(headerValue(head, "Content-Length") == "\(smuggled.utf8.count)", "the origin was sent: \(sent.debugDescription)")
     }
+
+    /// SIGTERM with tunnels open: each tunnel's record (written at its close) must still be
+    /// written before the proxy exits, or an allowed connection leaves no trace at all.
+    @Test func stoppingWritesTheRecordsOfOpenTunnels() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-review-stop")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let echo = try LoopbackServer(["echo"])
+        let port = try freePort()
+        let proxy = try EgressProxy(config: Self.config(
+            listeners: #"[{"name": "local", "tcp": "127.0.0.1:\#(port)", "policy": "t"}]"#,
+            policies: #"{"t": {"allow": [{"host": "127.0.0.1", "ports": [\#(echo.port)]}]}}"#),
+            args: ["--allow-internal-for-testing", "127.0.0.0/8"], directory: dir)
+        defer { proxy.stop() }
+        let c = try RawClient(port: port)
+        #expect(statusCode(c.connectRequest("127.0.0.1:\(echo.port)")) == 200)
+        #expect(c.send("hello"))
+        #expect(c.read(until: "hello", timeout: 5).text.contains("hello"))
+        proxy.signal(SIGTERM)
+        try waitFor("the proxy to exit") { !proxy.process.isRunning }
+        #expect(proxy.process.terminationStatus == 0)
+        // The pipe may still be read after the exit: wait for the record, not for the exit.
+        let recs = (try? proxy.records(host: "127.0.0.1", timeout: 5)) ?? []
+        #expect(recs.count == 1, "\(proxy.stdoutLines) \(proxy.stderr)")
+        #expect(recs.first?["status"] as? Int == 200 && recs.first?["bytes_up"] as? Int == 5, "\(recs)")
+        #expect(c.read(timeout: 5).closed)
+    }
 }
