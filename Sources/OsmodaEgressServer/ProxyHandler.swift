@@ -53,6 +53,20 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelActive(context: ChannelHandlerContext) {
         let limits = shared.state.snapshot.config.limits
         self.limits = limits
+        let key = listener.name + (listener.isUnix ? "" : context.channel.remoteAddress?.ipAddress.map { "@" + $0 } ?? "")
+        switch shared.state.admitPending(key, limits: limits) {
+        case .admitted:
+            pendingKey = key
+        case .totalFull(let n):
+            answer(context, 503, "the proxy has \(n) connections waiting for their request head or decision, its limit", rule: "limit:max_tunnels")
+            context.fireChannelActive()
+            return
+        case .clientFull(let n):
+            answer(context, 429, "\(key) has \(n) connections waiting for their request head or decision, its limit",
+                   rule: "limit:max_tunnels_per_client")
+            context.fireChannelActive()
+            return
+        }
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(limits.headerTimeoutMs)) { [self] in
             if phase == .head {
                 answer(context, 408, "the request head was not complete within \(limits.headerTimeoutMs) ms")
@@ -62,7 +76,18 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelActive()
     }
 
+    /// The pending slot taken at the accept, given back when the connection leaves the
+    /// head and decision phase, whichever way.
+    private var pendingKey: String?
+    private func releasePending() {
+        if let k = pendingKey {
+            pendingKey = nil
+            shared.state.releasePending(k)
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        releasePending()
         timer?.cancel()
         drainTimer?.cancel()
         phase = .done
@@ -132,6 +157,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var clientInputClosed = false
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        releasePending()
         phase = .done
         context.close(promise: nil)
     }
@@ -286,6 +312,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func established(_ context: ChannelHandlerContext, _ rc: RequestContext, _ request: RequestHead, _ rest: [UInt8],
                              _ address: IPAddress, _ decision: EgressDecision, _ limits: EgressConfig.Limits, _ upstream: Channel) {
         phase = .done
+        releasePending()
         let tunnel = Tunnel(request: rc, address: address, decision: decision, shared: shared)
         let down = RelayHandler(tunnel: tunnel, isClient: true)
         let up = RelayHandler(tunnel: tunnel, isClient: false)
@@ -336,6 +363,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func answer(_ context: ChannelHandlerContext, _ status: Int, _ reason: String, rule: String? = nil) {
         if phase == .draining { return }
         phase = .draining
+        releasePending()
         timer?.cancel()
         let body = HTTPAnswer.printable(reason) + "\n"
         var text = "HTTP/1.1 \(status) \(HTTPAnswer.phrase(status))\r\nContent-Type: text/plain; charset=utf-8\r\n"

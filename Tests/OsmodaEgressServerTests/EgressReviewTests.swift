@@ -73,6 +73,76 @@ struct EgressReviewTests {
         #expect(headerValue(head, "Content-Length") == "\(smuggled.utf8.count)", "the origin was sent: \(sent.debugDescription)")
     }
 
+    /// Connections still sending their head (or waiting for their decision) are capped
+    /// too, per listener and peer and in total: without that, silent or slowloris clients
+    /// hold a descriptor and up to max_header_bytes each, as many as they care to open.
+    /// Every way out of that phase gives the slot back.
+    @Test func connectionsWaitingForTheirHeadAreCapped() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-review-pending")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let echo = try LoopbackServer(["echo"])
+        let a = try freePort(), b = try freePort()
+        let proxy = try EgressProxy(config: Self.config(
+            listeners: #"[{"name": "a", "tcp": "127.0.0.1:\#(a)", "policy": "t"}, {"name": "b", "tcp": "127.0.0.1:\#(b)", "policy": "t"}]"#,
+            policies: #"{"t": {"allow": [{"host": "127.0.0.1", "ports": [\#(echo.port)]}]}}"#,
+            limits: #"{"max_tunnels": 3, "max_tunnels_per_client": 2, "header_timeout": "5m"}"#),
+            args: ["--allow-internal-for-testing", "127.0.0.0/8"], directory: dir)
+        defer { proxy.stop() }
+        let target = "127.0.0.1:\(echo.port)"
+        // Two event loops accept in parallel: which of the three is refused is not fixed.
+        var aWaiting = [try RawClient(port: a), try RawClient(port: a), try RawClient(port: a)]
+        let a3 = try Self.refusedOne(of: &aWaiting)
+        #expect(statusCode(a3.text) == 429 && headerValue(a3.text, "X-Osmoda-Egress-Rule") == "limit:max_tunnels_per_client", "\(a3)")
+        var bWaiting = [try RawClient(port: b), try RawClient(port: b)]
+        let b2 = try Self.refusedOne(of: &bWaiting)
+        #expect(statusCode(b2.text) == 503 && headerValue(b2.text, "X-Osmoda-Egress-Rule") == "limit:max_tunnels", "\(b2)")
+        // A client that goes away gives its slot back; so does every refusal and tunnel.
+        var a1: RawClient? = aWaiting.removeFirst()
+        let a2 = aWaiting[0], b1 = bWaiting[0]
+        a1 = nil
+        try waitFor("a slot to be given back") {
+            (try? RawClient(port: b)).map { statusCode($0.connectRequest(target)) == 200 } ?? false
+        }
+        #expect(a1 == nil)
+        for i in 0..<60 {
+            let c = try RawClient(port: a)
+            switch i % 3 {
+            case 0: break  // connects and leaves
+            case 1: c.send("GARBAGE\r\n\r\n"); _ = c.read(timeout: 5)
+            default: _ = c.connectRequest(target)
+            }
+        }
+        // Nothing leaked: with b1 and a2 still waiting, one more on a is admitted (and then its
+        // tunnel is refused by the tunnel caps or not; it must not be refused before its head).
+        try waitFor("the slots of the churn to be given back") {
+            guard let c = try? RawClient(port: a) else { return false }
+            let r = c.read(timeout: 0.3)
+            return r.text.isEmpty && !r.closed
+        }
+        withExtendedLifetime((a2, b1)) {}
+    }
+
+    /// Waits until one of `clients` is answered and closed; it is taken out of the list and
+    /// the others must stay unanswered.
+    static func refusedOne(of clients: inout [RawClient]) throws -> (text: String, closed: Bool) {
+        var answered: (Int, (text: String, closed: Bool))?
+        try waitFor("one connection to be refused") {
+            for (i, c) in clients.enumerated() {
+                let r = c.read(timeout: 0.05)
+                if !r.text.isEmpty || r.closed { answered = (i, r); return true }
+            }
+            return false
+        }
+        guard let (i, r) = answered else { throw RunnerError("none refused") }
+        let answer = r.closed ? r : (text: r.text + clients[i].read(timeout: 5).text, closed: true)
+        clients.remove(at: i)
+        for c in clients {
+            let other = c.read(timeout: 0.3)
+            #expect(other.text.isEmpty && !other.closed, "a second connection was answered: \(other)")
+        }
+        return answer
+    }
+
     /// SIGTERM with tunnels open: each tunnel's record (written at its close) must still be
     /// written before the proxy exits, or an allowed connection leaves no trace at all.
     @Test func stoppingWritesTheRecordsOfOpenTunnels() throws {
