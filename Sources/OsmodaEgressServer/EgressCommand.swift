@@ -180,8 +180,8 @@ public struct EgressCommand: ParsableCommand {
         for (l, at) in zip(config.listeners, server.listening) { d.note("listening for \(l.name) on \(at)") }
         control.run(server)
         server.close()
-        writer.drain(timeoutMs: 5000)
-        return .success
+        // Records that could not be written by then are counted on stderr and fail the exit.
+        return writer.drain(timeoutMs: 5000) > 0 ? .ioError : .success
     }
 }
 

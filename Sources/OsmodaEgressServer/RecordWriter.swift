@@ -22,6 +22,8 @@ final class RecordWriter: @unchecked Sendable {
     private var queue: [JSONObject] = []
     private var dropped = 0
     private var writing = false
+    /// The records of the batch being written.
+    private var inFlight = 0
     private let capacity: Int
 
     private let policy: LedgerPolicy
@@ -64,14 +66,22 @@ final class RecordWriter: @unchecked Sendable {
         }
     }
 
-    /// Waits until the queue is written (at shutdown), at most `timeoutMs`.
-    func drain(timeoutMs: Int64) {
+    /// Waits until the queue is written (at shutdown), at most `timeoutMs`. What is still
+    /// queued or being written then is lost with the exit: said on stderr, with the count,
+    /// never silently. Returns that count.
+    @discardableResult
+    func drain(timeoutMs: Int64) -> Int {
         let deadline = MonotonicDeadline(milliseconds: timeoutMs)
-        monitor.withLock {
+        let lost = monitor.withLock {
             while !queue.isEmpty || writing {
                 if !monitor.wait(untilNanos: deadline.nanos) { break }
             }
+            return queue.count + dropped + (writing ? inFlight : 0)
         }
+        if lost > 0 {
+            diagnostics.error("\(lost) egress.decision records were not written: the output or the ledger did not take them within \(timeoutMs) ms of the stop")
+        }
+        return lost
     }
 
     private func loop() {
@@ -83,6 +93,7 @@ final class RecordWriter: @unchecked Sendable {
                     monitor.wait(untilNanos: nil)
                 }
                 writing = true
+                inFlight = queue.count
                 let b = queue
                 queue.removeAll(keepingCapacity: true)
                 let d = dropped

@@ -168,4 +168,48 @@ struct EgressReviewTests {
         #expect(recs.first?["status"] as? Int == 200 && recs.first?["bytes_up"] as? Int == 5, "\(recs)")
         #expect(c.read(timeout: 5).closed)
     }
+
+    /// A reader of stdout that stops reading must not make the stop lose records silently:
+    /// what is still queued at the exit is counted on stderr and the exit status is 74.
+    @Test func recordsLostAtTheStopAreCountedAndFailTheExit() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-review-lost")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let port = try freePort()
+        let config = dir.appendingPathComponent("egress.json").path
+        try Self.config(listeners: #"[{"name": "local", "tcp": "127.0.0.1:\#(port)", "policy": "t"}]"#, policies: #"{"t": {}}"#)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmoda-egress")
+        p.arguments = ["--config", config, "--ledger", "off"]
+        p.environment = ToolRunner.cleanEnvironment([:])
+        let out = Pipe(), err = Pipe()  // stdout is never read
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        let errText = TextBox()
+        err.fileHandleForReading.readabilityHandler = { h in errText.append(h.availableData) }
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) }; p.waitUntilExit() }
+        try waitFor("the proxy to listen") { errText.text.contains("listening") }
+        // Refusals, each recorded at once: far more than a pipe holds (64 KiB).
+        let label = String(repeating: "a", count: 60)
+        for i in 0..<200 {
+            let c = try RawClient(port: port)
+            let head = c.connectRequest("\(label).\(label).\(label).n\(i).example:443")
+            #expect(statusCode(head) == 403, "\(head)")
+        }
+        kill(p.processIdentifier, SIGTERM)
+        try waitFor("the proxy to exit", timeout: 20) { !p.isRunning }
+        try waitFor("the count on stderr", timeout: 5) { errText.text.contains("records were not written") }
+        #expect(p.terminationStatus == 74, "\(errText.text)")
+        withExtendedLifetime(out) {}
+    }
+}
+
+/// Text appended from a reading thread.
+final class TextBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ d: Data) { lock.withLock { data.append(d) } }
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }
