@@ -247,7 +247,14 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 : refusal.reason
             // Refused in report mode too (docs/egress.md): report relaxes the host rules
             // only, so that a policy on trial never becomes a way to the metadata service.
-            refuse(context, rc, address, EgressDecision(verdict: .deny, rule: refusal.rule, reason: why), 403)
+            // The record names the addresses; the client is not told what a name resolved
+            // to: an untrusted tool must not map internal names to addresses through the proxy
+            // (in report mode it may ask for any name). An IP literal it wrote itself.
+            var told: String?
+            if case .name = request.host {
+                told = "\(rc.host) resolves to an address the proxy does not connect to (see the rule)"
+            }
+            refuse(context, rc, address, EgressDecision(verdict: .deny, rule: refusal.rule, reason: why), 403, told: told)
             return
         }
         switch shared.state.admit(client: rc.client, limits: limits) {
@@ -353,9 +360,11 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: - Answers
 
     /// Records a refusal and answers it.
-    private func refuse(_ context: ChannelHandlerContext, _ rc: RequestContext, _ address: IPAddress?, _ decision: EgressDecision, _ status: Int) {
+    /// `told`: the reason the client gets, when it must not see the recorded one.
+    private func refuse(_ context: ChannelHandlerContext, _ rc: RequestContext, _ address: IPAddress?, _ decision: EgressDecision, _ status: Int,
+                        told: String? = nil) {
         shared.writer.emit(DecisionRecord.make(rc, address: address?.description, decision: decision, status: status))
-        answer(context, status, decision.reason, rule: decision.rule)
+        answer(context, status, told ?? decision.reason, rule: decision.rule)
     }
 
     /// A short HTTP answer, then close: the output first, the rest when the client

@@ -169,6 +169,28 @@ struct EgressReviewTests {
         #expect(c.read(timeout: 5).closed)
     }
 
+    /// A name that resolves to an internal address is refused without telling the client
+    /// the address (the record has it): the proxy is no oracle for the internal DNS.
+    @Test func refusalsDoNotTellTheClientWhatANameResolvedTo() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-review-oracle")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let hosts = dir.appendingPathComponent("hosts").path
+        try "10.1.2.3 intranet.test\n203.0.113.9 intranet.test\n".write(toFile: hosts, atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let proxy = try EgressProxy(config: Self.config(
+            listeners: #"[{"name": "local", "tcp": "127.0.0.1:\#(port)", "policy": "trial"}]"#,
+            policies: #"{"trial": {"mode": "report"}}"#),
+            args: ["--hosts-file", hosts], directory: dir)
+        defer { proxy.stop() }
+        let c = try RawClient(port: port)
+        c.send("CONNECT intranet.test:443 HTTP/1.1\r\n\r\n")
+        let answer = c.read(timeout: 5).text
+        #expect(statusCode(answer) == 403, "\(answer)")
+        #expect(!answer.contains("10.1.2.3") && !answer.contains("203.0.113.9"), "\(answer)")
+        let rec = try proxy.records(host: "intranet.test").first
+        #expect(rec?["address"] as? String == "10.1.2.3" && (rec?["reason"] as? String ?? "").contains("10.1.2.3"), "\(String(describing: rec))")
+    }
+
     /// A reader of stdout that stops reading must not make the stop lose records silently:
     /// what is still queued at the exit is counted on stderr and the exit status is 74.
     @Test func recordsLostAtTheStopAreCountedAndFailTheExit() throws {
