@@ -35,6 +35,8 @@ final class RecordWriter: @unchecked Sendable {
     private var lastFailure: UInt64?
     private var warned = false
     private var stdoutFailed = false
+    /// Records that missed the ledger since it was last reachable.
+    private var missed = 0
 
     init(policy: LedgerPolicy, paths: Paths?, diagnostics: Diagnostics, capacity: Int = 65_536) {
         self.policy = policy
@@ -116,7 +118,19 @@ final class RecordWriter: @unchecked Sendable {
     }
 
     private func record(_ batch: [JSONObject]) {
-        guard let client = connected() else { return }
+        guard let client = connected() else {
+            // Between tries the batch misses the ledger: never silently (with `on`, every
+            // batch; with `auto`, counted and told when the daemon is back).
+            missed += batch.count
+            if policy == .on, lastFailure != nil {
+                diagnostics.error("\(batch.count) egress.decision records were not recorded in the ledger: retrying the daemon no sooner than 30 s after its failure")
+            }
+            return
+        }
+        if missed > 0 {
+            diagnostics.warning("the ledger is reachable again; \(missed) egress.decision records were not recorded in it meanwhile (they went to standard output)")
+            missed = 0
+        }
         var start = 0
         while start < batch.count {
             let slice = batch[start..<min(batch.count, start + LedgerMethod.maxBatchRecords)]
@@ -135,7 +149,9 @@ final class RecordWriter: @unchecked Sendable {
             } catch {
                 self.client?.close()
                 self.client = nil
-                failed("egress.decision records were not recorded in the ledger: \(error.description)")
+                let lost = batch.count - (start - slice.count)
+                missed += lost
+                failed("\(lost) egress.decision records were not recorded in the ledger: \(error.description)")
                 return
             }
         }

@@ -191,6 +191,38 @@ struct EgressReviewTests {
         #expect(rec?["address"] as? String == "10.1.2.3" && (rec?["reason"] as? String ?? "").contains("10.1.2.3"), "\(String(describing: rec))")
     }
 
+    /// With --ledger on, records that miss the ledger while the daemon is retried (no
+    /// sooner than 30 s after a failure) are errors on stderr, not skipped in silence.
+    @Test func recordsThatMissTheLedgerAreNeverSkippedSilently() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-review-ledger")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let env = ["OSMODA_SOCKET": dir.appendingPathComponent("run/osmodad.sock").path,
+                   "OSMODA_STATE_DIR": dir.appendingPathComponent("state").path,
+                   "OSMODA_CONFIG_DIR": dir.appendingPathComponent("config").path,
+                   "OSMODA_NO_AUTOSTART": "1"]
+        let daemon = Process()
+        daemon.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmodad")
+        daemon.arguments = ["--checkpoint-every", "5m", "--user"]
+        daemon.environment = ToolRunner.cleanEnvironment(env)
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) }; daemon.waitUntilExit() }
+        try waitFor("osmodad's socket") { FileManager.default.fileExists(atPath: env["OSMODA_SOCKET"]!) }
+        let port = try freePort()
+        let proxy = try EgressProxy(config: Self.config(
+            listeners: #"[{"name": "local", "tcp": "127.0.0.1:\#(port)", "policy": "t"}]"#, policies: #"{"t": {}}"#),
+            directory: dir, ledger: ["--ledger", "on", "--user"], environment: env)
+        defer { proxy.stop() }
+        kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
+        #expect(statusCode(try RawClient(port: port).connectRequest("first.example:443")) == 403)
+        try waitFor("the ledger failure") { proxy.stderr.contains("not recorded in the ledger") }
+        #expect(statusCode(try RawClient(port: port).connectRequest("second.example:443")) == 403)
+        _ = try proxy.records(host: "second.example")
+        try waitFor("the second record's miss to be told", timeout: 5) { proxy.stderr.contains("retrying the daemon") }
+    }
+
     /// A reader of stdout that stops reading must not make the stop lose records silently:
     /// what is still queued at the exit is counted on stderr and the exit status is 74.
     @Test func recordsLostAtTheStopAreCountedAndFailTheExit() throws {
