@@ -320,7 +320,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                              _ address: IPAddress, _ decision: EgressDecision, _ limits: EgressConfig.Limits, _ upstream: Channel) {
         phase = .done
         releasePending()
-        let tunnel = Tunnel(request: rc, address: address, decision: decision, shared: shared)
+        let tunnel = Tunnel(request: rc, address: address, decision: decision, shared: shared,
+                            idleTimeout: .milliseconds(limits.idleTimeoutMs))
         let down = RelayHandler(tunnel: tunnel, isClient: true)
         let up = RelayHandler(tunnel: tunnel, isClient: false)
         down.partner = up

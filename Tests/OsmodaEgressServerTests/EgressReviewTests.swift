@@ -223,6 +223,41 @@ struct EgressReviewTests {
         try waitFor("the second record's miss to be told", timeout: 5) { proxy.stderr.contains("retrying the daemon") }
     }
 
+    /// An origin that never reads, and a client that fills the tunnel and leaves: the
+    /// origin's side used to wait for its flush forever, holding the tunnel's slot (the
+    /// client's cap) and its record. It is closed within the idle timeout.
+    @Test func aTunnelToAnOriginThatNeverReadsEndsAfterTheClientLeaves() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-review-stuck")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let stuck = try LoopbackServer(["stuck"])
+        let port = try freePort()
+        let proxy = try EgressProxy(config: Self.config(
+            listeners: #"[{"name": "local", "tcp": "127.0.0.1:\#(port)", "policy": "t"}]"#,
+            policies: #"{"t": {"allow": [{"host": "127.0.0.1", "ports": [\#(stuck.port)]}]}}"#,
+            limits: #"{"max_tunnels_per_client": 1, "idle_timeout": "1s"}"#),
+            args: ["--allow-internal-for-testing", "127.0.0.0/8"], directory: dir)
+        defer { proxy.stop() }
+        let target = "127.0.0.1:\(stuck.port)"
+        var c: RawClient? = try RawClient(port: port)
+        #expect(statusCode(c!.connectRequest(target)) == 200)
+        // Send until every buffer on the way is full.
+        let fd = c!.fd
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        let chunk = [UInt8](repeating: 120, count: 65536)
+        var full = 0
+        let started = Date()
+        while full < 20, Date().timeIntervalSince(started) < 20 {
+            if Glibc.send(fd, chunk, chunk.count, Int32(MSG_NOSIGNAL)) < 0 { full += 1; usleep(50_000) } else { full = 0 }
+        }
+        c = nil
+        // Within the idle timeout (1 s) and a margin, the slot is back and the record written.
+        try waitFor("the slot to be given back", timeout: 15) {
+            (try? RawClient(port: port)).map { statusCode($0.connectRequest(target)) == 200 } ?? false
+        }
+        let recs = try proxy.records(host: "127.0.0.1")
+        #expect(recs.contains { $0["status"] as? Int == 200 && ($0["bytes_up"] as? Int ?? 0) > 0 }, "\(recs)")
+    }
+
     /// A reader of stdout that stops reading must not make the stop lose records silently:
     /// what is still queued at the exit is counted on stderr and the exit status is 74.
     @Test func recordsLostAtTheStopAreCountedAndFailTheExit() throws {
