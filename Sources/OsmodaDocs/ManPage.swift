@@ -13,7 +13,7 @@ public let documentedTools: [ToolEntry] = allTools + [
                          .usage: "A usage error, such as a --allow-internal-for-testing value that is not a CIDR range.",
                          .noInput: "The config file or the hosts file cannot be read.",
                          .unavailable: "With --ledger on: the daemon does not answer and could not be started.",
-                         .ioError: "A listener cannot be bound (the address is in use, the socket's directory is missing).",
+                         .ioError: "A listener cannot be bound (the address is in use, the socket's directory is missing); or, at the stop, egress.decision records could not all be written within 5 s (the count is on stderr).",
                          .config: "The config file or the hosts file is malformed; the message names the file and the field."],
               seeAlso: ["osmoda-where(1)", "osmodad(8)"]),
 ]

@@ -43,13 +43,14 @@ public struct EgressCommand: ParsableCommand {
 
             A tunnel that carries no bytes either way for the idle timeout is closed; one that \
             is merely long-lived is not. Tunnels are capped in total and per client (the \
-            policy and, on TCP, the peer's address).
+            policy and, on TCP, the peer's address); so, apart, are connections still sending \
+            their head or waiting for their decision (by listener and peer).
 
             One egress.decision record per request goes to standard output (osmoda-records(5)): \
             at once for a refusal, at the close for a tunnel, with the bytes each way and the \
             duration; and to the audit ledger through osmodad when it is reachable (--ledger). \
             SIGHUP reloads the config for new requests; live tunnels stay. SIGTERM or SIGINT \
-            stops the proxy.
+            stops the proxy; the tunnels still open are closed and recorded first.
 
             --allow-internal-for-testing and --hosts-file exist for tests only: the first \
             admits internal addresses the proxy must never reach in production (the cloud \
@@ -179,8 +180,8 @@ public struct EgressCommand: ParsableCommand {
         for (l, at) in zip(config.listeners, server.listening) { d.note("listening for \(l.name) on \(at)") }
         control.run(server)
         server.close()
-        writer.drain(timeoutMs: 5000)
-        return .success
+        // Records that could not be written by then are counted on stderr and fail the exit.
+        return writer.drain(timeoutMs: 5000) > 0 ? .ioError : .success
     }
 }
 

@@ -55,12 +55,13 @@ final class EgressServer: Sendable {
                 }
             do {
                 if let path = l.unixPath {
-                    // Created owner-only, then opened to the configured mode: no window in
-                    // which the umask's mode lets others connect.
-                    let ch = try Sys.withUmask(0o177) {
+                    // Created with the configured mode at once (the umask leaves exactly it):
+                    // no window with a wider mode, and no chmod by path afterwards, which,
+                    // in a directory others can write, could be turned onto another file.
+                    let mode = (l.socketMode ?? 0o660) & 0o777
+                    let ch = try Sys.withUmask(~mode & 0o777) {
                         try bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).wait()
                     }
-                    try Sys.setMode(path, l.socketMode ?? 0o660)
                     bound.append(ch)
                 } else if let tcp = l.tcp {
                     bound.append(try bootstrap.bind(host: tcp.host.description, port: tcp.port).wait())
@@ -107,7 +108,12 @@ final class EgressServer: Sendable {
         diagnostics.note("reloaded \(configPath); \(shared.state.openTunnels) tunnels open")
     }
 
+    /// Stops listening, then closes every connection still open, so that each live
+    /// tunnel ends through its handlers and writes its record (a tunnel's record is
+    /// written at its close: exiting with tunnels open would lose them silently).
     func close() {
         for ch in channels { try? ch.close().wait() }
+        try? group.syncShutdownGracefully()
+        try? shared.pool.syncShutdownGracefully()
     }
 }

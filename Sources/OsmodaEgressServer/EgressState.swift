@@ -45,22 +45,41 @@ final class EgressState: Sendable {
 
     /// Takes a tunnel slot for `client`, or says which cap is reached.
     func admit(client: String, limits: EgressConfig.Limits) -> Admission {
-        counts.withLock { c in
-            if c.total >= limits.maxTunnels { return .totalFull(limits.maxTunnels) }
-            let mine = c.perClient[client, default: 0]
-            if mine >= limits.maxTunnelsPerClient { return .clientFull(limits.maxTunnelsPerClient) }
-            c.total += 1
-            c.perClient[client] = mine + 1
-            return .admitted
-        }
+        counts.withLock { Self.take(&$0, client, limits) }
     }
 
     func release(client: String) {
-        counts.withLock { c in
-            c.total -= 1
-            let left = c.perClient[client, default: 1] - 1
-            c.perClient[client] = left > 0 ? left : nil
-        }
+        counts.withLock { Self.give(&$0, client) }
+    }
+
+    /// Connections still reading their head or waiting for their decision, under the same
+    /// two caps as tunnels (kept apart from them), by listener and peer: silent and slow
+    /// clients cannot hold descriptors and head buffers without bound.
+    private let pending = Mutex(Counts())
+
+    func admitPending(_ key: String, limits: EgressConfig.Limits) -> Admission {
+        pending.withLock { Self.take(&$0, key, limits) }
+    }
+
+    func releasePending(_ key: String) {
+        pending.withLock { Self.give(&$0, key) }
+    }
+
+    var pendingConnections: Int { pending.withLock { $0.total } }
+
+    private static func take(_ c: inout Counts, _ client: String, _ limits: EgressConfig.Limits) -> Admission {
+        if c.total >= limits.maxTunnels { return .totalFull(limits.maxTunnels) }
+        let mine = c.perClient[client, default: 0]
+        if mine >= limits.maxTunnelsPerClient { return .clientFull(limits.maxTunnelsPerClient) }
+        c.total += 1
+        c.perClient[client] = mine + 1
+        return .admitted
+    }
+
+    private static func give(_ c: inout Counts, _ client: String) {
+        c.total -= 1
+        let left = c.perClient[client, default: 1] - 1
+        c.perClient[client] = left > 0 ? left : nil
     }
 
     var openTunnels: Int { counts.withLock { $0.total } }

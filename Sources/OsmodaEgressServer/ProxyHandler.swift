@@ -42,6 +42,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var drainTimer: Scheduled<Void>?
     private var drained = 0
     private var limits: EgressConfig.Limits?
+    /// Bytes read after the head while deciding, relayed after `rest`.
+    private var early: [UInt8] = []
 
     init(shared: EgressShared, listener: ListenerInfo) {
         self.shared = shared
@@ -51,6 +53,20 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelActive(context: ChannelHandlerContext) {
         let limits = shared.state.snapshot.config.limits
         self.limits = limits
+        let key = listener.name + (listener.isUnix ? "" : context.channel.remoteAddress?.ipAddress.map { "@" + $0 } ?? "")
+        switch shared.state.admitPending(key, limits: limits) {
+        case .admitted:
+            pendingKey = key
+        case .totalFull(let n):
+            answer(context, 503, "the proxy has \(n) connections waiting for their request head or decision, its limit", rule: "limit:max_tunnels")
+            context.fireChannelActive()
+            return
+        case .clientFull(let n):
+            answer(context, 429, "\(key) has \(n) connections waiting for their request head or decision, its limit",
+                   rule: "limit:max_tunnels_per_client")
+            context.fireChannelActive()
+            return
+        }
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(limits.headerTimeoutMs)) { [self] in
             if phase == .head {
                 answer(context, 408, "the request head was not complete within \(limits.headerTimeoutMs) ms")
@@ -60,7 +76,18 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelActive()
     }
 
+    /// The pending slot taken at the accept, given back when the connection leaves the
+    /// head and decision phase, whichever way.
+    private var pendingKey: String?
+    private func releasePending() {
+        if let k = pendingKey {
+            pendingKey = nil
+            shared.state.releasePending(k)
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        releasePending()
         timer?.cancel()
         drainTimer?.cancel()
         phase = .done
@@ -72,6 +99,14 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             // Past the head the relay owns the bytes; should any reach this handler before
             // it leaves the pipeline, pass them on rather than lose them.
             if phase == .done { context.fireChannelRead(data) }
+            // One read() may deliver several buffers: those after the head's arrive while
+            // deciding and belong to the request (its body, or the tunnel's first bytes).
+            // Only the reads already under way can bring them (no more are asked for until
+            // the decision), so what is kept here is bounded by one read's worth.
+            if phase == .deciding {
+                var buffer = unwrapInboundIn(data)
+                early += buffer.readBytes(length: buffer.readableBytes) ?? []
+            }
             if phase == .draining {
                 drained += unwrapInboundIn(data).readableBytes
                 if drained > 1 << 20 { context.close(promise: nil) }
@@ -82,11 +117,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let before = head.count
         head += buffer.readBytes(length: buffer.readableBytes) ?? []
         // A bare LF would leave the head unterminated until the timeout: refuse it at once.
-        for i in max(before, 0)..<head.count where head[i] == 10 && (i == 0 || head[i - 1] != 13) {
+        // Only in the head: the bytes after it (a body, a tunnel's data) are not HTTP lines.
+        let end = RequestHeadParser.endOfHead(head, searchFrom: before)
+        for i in max(before, 0)..<(end ?? head.count) where head[i] == 10 && (i == 0 || head[i - 1] != 13) {
             answer(context, 400, "a bare LF in the request head (lines end with CRLF)")
             return
         }
-        if let end = RequestHeadParser.endOfHead(head, searchFrom: before), end <= limits.maxHeaderBytes {
+        if let end, end <= limits.maxHeaderBytes {
             timer?.cancel()
             phase = .deciding
             let rest = Array(head[end...])
@@ -120,6 +157,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var clientInputClosed = false
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        releasePending()
         phase = .done
         context.close(promise: nil)
     }
@@ -209,7 +247,14 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 : refusal.reason
             // Refused in report mode too (docs/egress.md): report relaxes the host rules
             // only, so that a policy on trial never becomes a way to the metadata service.
-            refuse(context, rc, address, EgressDecision(verdict: .deny, rule: refusal.rule, reason: why), 403)
+            // The record names the addresses; the client is not told what a name resolved
+            // to: an untrusted tool must not map internal names to addresses through the proxy
+            // (in report mode it may ask for any name). An IP literal it wrote itself.
+            var told: String?
+            if case .name = request.host {
+                told = "\(rc.host) resolves to an address the proxy does not connect to (see the rule)"
+            }
+            refuse(context, rc, address, EgressDecision(verdict: .deny, rule: refusal.rule, reason: why), 403, told: told)
             return
         }
         switch shared.state.admit(client: rc.client, limits: limits) {
@@ -274,7 +319,9 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func established(_ context: ChannelHandlerContext, _ rc: RequestContext, _ request: RequestHead, _ rest: [UInt8],
                              _ address: IPAddress, _ decision: EgressDecision, _ limits: EgressConfig.Limits, _ upstream: Channel) {
         phase = .done
-        let tunnel = Tunnel(request: rc, address: address, decision: decision, shared: shared)
+        releasePending()
+        let tunnel = Tunnel(request: rc, address: address, decision: decision, shared: shared,
+                            idleTimeout: .milliseconds(limits.idleTimeoutMs))
         let down = RelayHandler(tunnel: tunnel, isClient: true)
         let up = RelayHandler(tunnel: tunnel, isClient: false)
         down.partner = up
@@ -289,7 +336,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        var first = rest
+        var first = rest + early
+        early = []
         switch request.target {
         case .connect:
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 Connection Established\r\n\r\n")), promise: nil)
@@ -313,9 +361,11 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: - Answers
 
     /// Records a refusal and answers it.
-    private func refuse(_ context: ChannelHandlerContext, _ rc: RequestContext, _ address: IPAddress?, _ decision: EgressDecision, _ status: Int) {
+    /// `told`: the reason the client gets, when it must not see the recorded one.
+    private func refuse(_ context: ChannelHandlerContext, _ rc: RequestContext, _ address: IPAddress?, _ decision: EgressDecision, _ status: Int,
+                        told: String? = nil) {
         shared.writer.emit(DecisionRecord.make(rc, address: address?.description, decision: decision, status: status))
-        answer(context, status, decision.reason, rule: decision.rule)
+        answer(context, status, told ?? decision.reason, rule: decision.rule)
     }
 
     /// A short HTTP answer, then close: the output first, the rest when the client
@@ -323,6 +373,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func answer(_ context: ChannelHandlerContext, _ status: Int, _ reason: String, rule: String? = nil) {
         if phase == .draining { return }
         phase = .draining
+        releasePending()
         timer?.cancel()
         let body = HTTPAnswer.printable(reason) + "\n"
         var text = "HTTP/1.1 \(status) \(HTTPAnswer.phrase(status))\r\nContent-Type: text/plain; charset=utf-8\r\n"

@@ -22,6 +22,8 @@ final class RecordWriter: @unchecked Sendable {
     private var queue: [JSONObject] = []
     private var dropped = 0
     private var writing = false
+    /// The records of the batch being written.
+    private var inFlight = 0
     private let capacity: Int
 
     private let policy: LedgerPolicy
@@ -33,6 +35,8 @@ final class RecordWriter: @unchecked Sendable {
     private var lastFailure: UInt64?
     private var warned = false
     private var stdoutFailed = false
+    /// Records that missed the ledger since it was last reachable.
+    private var missed = 0
 
     init(policy: LedgerPolicy, paths: Paths?, diagnostics: Diagnostics, capacity: Int = 65_536) {
         self.policy = policy
@@ -64,14 +68,22 @@ final class RecordWriter: @unchecked Sendable {
         }
     }
 
-    /// Waits until the queue is written (at shutdown), at most `timeoutMs`.
-    func drain(timeoutMs: Int64) {
+    /// Waits until the queue is written (at shutdown), at most `timeoutMs`. What is still
+    /// queued or being written then is lost with the exit: said on stderr, with the count,
+    /// never silently. Returns that count.
+    @discardableResult
+    func drain(timeoutMs: Int64) -> Int {
         let deadline = MonotonicDeadline(milliseconds: timeoutMs)
-        monitor.withLock {
+        let lost = monitor.withLock {
             while !queue.isEmpty || writing {
                 if !monitor.wait(untilNanos: deadline.nanos) { break }
             }
+            return queue.count + dropped + (writing ? inFlight : 0)
         }
+        if lost > 0 {
+            diagnostics.error("\(lost) egress.decision records were not written: the output or the ledger did not take them within \(timeoutMs) ms of the stop")
+        }
+        return lost
     }
 
     private func loop() {
@@ -83,6 +95,7 @@ final class RecordWriter: @unchecked Sendable {
                     monitor.wait(untilNanos: nil)
                 }
                 writing = true
+                inFlight = queue.count
                 let b = queue
                 queue.removeAll(keepingCapacity: true)
                 let d = dropped
@@ -105,7 +118,19 @@ final class RecordWriter: @unchecked Sendable {
     }
 
     private func record(_ batch: [JSONObject]) {
-        guard let client = connected() else { return }
+        guard let client = connected() else {
+            // Between tries the batch misses the ledger: never silently (with `on`, every
+            // batch; with `auto`, counted and told when the daemon is back).
+            missed += batch.count
+            if policy == .on, lastFailure != nil {
+                diagnostics.error("\(batch.count) egress.decision records were not recorded in the ledger: retrying the daemon no sooner than 30 s after its failure")
+            }
+            return
+        }
+        if missed > 0 {
+            diagnostics.warning("the ledger is reachable again; \(missed) egress.decision records were not recorded in it meanwhile (they went to standard output)")
+            missed = 0
+        }
         var start = 0
         while start < batch.count {
             let slice = batch[start..<min(batch.count, start + LedgerMethod.maxBatchRecords)]
@@ -124,7 +149,9 @@ final class RecordWriter: @unchecked Sendable {
             } catch {
                 self.client?.close()
                 self.client = nil
-                failed("egress.decision records were not recorded in the ledger: \(error.description)")
+                let lost = batch.count - (start - slice.count)
+                missed += lost
+                failed("\(lost) egress.decision records were not recorded in the ledger: \(error.description)")
                 return
             }
         }

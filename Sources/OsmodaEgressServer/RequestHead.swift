@@ -176,6 +176,9 @@ enum RequestHeadParser {
         for v in head.values("Connection") {
             for n in v.split(separator: ",") { hop.insert(n.trimmingSpaces().lowercased()) }
         }
+        // The body's framing is never hop-by-hop: the body is sent up to its Content-Length,
+        // so the origin must be told that length, or it reads the body as a request of its own.
+        hop.remove("content-length")
         var out = "\(head.method) \(path) \(head.version)\r\nHost: \(authority)\r\n"
         for h in head.headers {
             let n = h.name.lowercased()

@@ -25,7 +25,11 @@ final class Tunnel {
     private var openSides = 2
     private var finished = false
 
-    init(request: RequestContext, address: IPAddress, decision: EgressDecision, shared: EgressShared) {
+    /// Also how long a side whose partner closed may take to flush what is queued for it.
+    let idleTimeout: TimeAmount
+
+    init(request: RequestContext, address: IPAddress, decision: EgressDecision, shared: EgressShared, idleTimeout: TimeAmount) {
+        self.idleTimeout = idleTimeout
         self.request = request
         self.address = address
         self.decision = decision
@@ -147,9 +151,15 @@ final class RelayHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func flush() { context?.flush() }
 
-    /// The partner closed: write what is queued, then close.
+    /// The partner closed: write what is queued, then close; within the idle timeout. A
+    /// peer that never reads would hold the flush, and with it the channel, the tunnel's
+    /// slot and its record, forever (only the client's side has an idle handler, and the
+    /// partner is gone).
     func closeAfterFlush() {
         guard let context else { return }
+        let channel = context.channel
+        let deadline = context.eventLoop.scheduleTask(in: tunnel.idleTimeout) { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in deadline.cancel() }
         context.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }

@@ -193,11 +193,19 @@ func headerValue(_ head: String, _ name: String) -> String? {
 }
 
 /// A python3 server on loopback: `http DIR`, `https DIR CERT KEY` (GET a file, POST →
-/// the SHA-256 of the body) or `echo` (every byte back; thousands of connections).
+/// the SHA-256 of the body), `echo` (every byte back; thousands of connections) or `stuck`
+/// (accepts and never reads).
 final class LoopbackServer: @unchecked Sendable {
     static let script = #"""
         import sys, hashlib, http.server, ssl, functools, asyncio
         mode = sys.argv[1]
+        if mode == "stuck":
+            import socket
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+            print(s.getsockname()[1], flush=True)
+            held = []
+            while True:
+                c, _ = s.accept(); held.append(c)  # never read
         if mode == "echo":
             async def handle(r, w):
                 try:

@@ -78,6 +78,13 @@ struct RequestHeadTests {
         #expect(out == "POST /x?y HTTP/1.1\r\nHost: example.com:8080\r\nContent-Length: 3\r\nAccept: */*\r\nConnection: close\r\n\r\n")
     }
 
+    /// `Connection` cannot make the body's framing hop-by-hop: the body is still sent.
+    @Test func connectionCannotNameTheContentLength() throws {
+        let h = try parse("POST http://example.com/ HTTP/1.1\r\nConnection: Content-Length\r\nContent-Length: 3\r\n\r\n")
+        let out = String(decoding: RequestHeadParser.forwardedHead(h), as: UTF8.self)
+        #expect(out == "POST / HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\nConnection: close\r\n\r\n")
+    }
+
     @Test func proxyTokensFromBearerAndBasic() {
         #expect(RequestHeadParser.proxyToken("Bearer abc") == Array("abc".utf8))
         // "user:pa:ss" — the password may hold colons.
