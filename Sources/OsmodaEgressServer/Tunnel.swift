@@ -79,8 +79,9 @@ enum DecisionRecord {
 }
 
 /// Relays bytes from its channel to its partner's, with backpressure: it reads from its
-/// channel only while the partner's channel is writable, so at most one read buffer plus
-/// the partner's write high-water mark is held per direction, however fast one side is.
+/// channel only while the partner's channel is writable, so at most one `read()`'s worth
+/// (NIO's `maxMessagesPerRead` buffers) plus the partner's write high-water mark is held
+/// per direction, however fast one side is.
 /// Reads are driven by hand (autoRead is off on both channels).
 final class RelayHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
