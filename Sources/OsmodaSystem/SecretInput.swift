@@ -11,6 +11,9 @@ extension Sys {
     public static func readSecret(fd: Int32, into buffer: inout [UInt8], limit: Int = 4096) throws(SystemError) {
         var chunk = [UInt8](repeating: 0, count: 512)
         defer { chunk.withUnsafeMutableBytes { b in if let p = b.baseAddress { memset(p, 0, b.count) } } }
+        // Room for all of it up front: an array that grows copies its bytes to a new
+        // allocation and frees the old one unwiped, leaving pieces of the secret behind.
+        buffer.reserveCapacity(limit + chunk.count)
         while buffer.count <= limit {
             let n: Int
             do { n = try chunk.withUnsafeMutableBytes { b in try read(fd, into: b) } } catch let e as SystemError { throw e } catch {
@@ -38,6 +41,7 @@ extension Sys {
         guard tcsetattr(fd, TCSAFLUSH, &quiet) == 0 else { throw SystemError("tcsetattr", subject: "/dev/tty") }
         defer { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
         var byte: UInt8 = 0
+        buffer.reserveCapacity(limit + 1)  // never reallocated: no unwiped copies (see readSecret)
         while buffer.count <= limit {
             let n = Glibc.read(fd, &byte, 1)
             if n < 0 {
