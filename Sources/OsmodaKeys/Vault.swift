@@ -208,14 +208,31 @@ public final class Vault: Sendable {
     }
 
     func readKEKBytes(_ path: String) throws(VaultError) -> KeyEncryptionKey {
-        var bytes: [UInt8]
-        do { bytes = try Sys.readFile(path, limit: 256) } catch { throw VaultError("kek.keyfile", "cannot read '\(path)': \(error)") }
+        // Not readFile (its scratch buffer is freed unwiped), and the hex form is decoded
+        // from the bytes, never made a String: no copy of the KEK outlives this call.
+        var bytes: [UInt8] = []
         defer { Scrub.wipe(&bytes) }
+        do { try Sys.readSecretFile(path, into: &bytes, limit: 256) } catch { throw VaultError("kek.keyfile", "cannot read '\(path)': \(error)") }
         if bytes.count == 32 { return try KeyEncryptionKey(SecretBytes(copying: bytes)) }
         var end = bytes.count
         while end > 0, bytes[end - 1] == 0x0a || bytes[end - 1] == 0x0d { end -= 1 }
-        if end == 64, let secret = bytes.withUnsafeBytes({ Hex.decodeSecret(String(decoding: $0[0..<64], as: UTF8.self)) }) {
-            return try KeyEncryptionKey(secret)
+        if end == 64 {
+            func nibble(_ c: UInt8) -> UInt8? {
+                switch c {
+                case 0x30...0x39: return c - 0x30
+                case 0x41...0x46: return c - 0x41 + 10
+                case 0x61...0x66: return c - 0x61 + 10
+                default: return nil
+                }
+            }
+            var ok = true
+            let secret = SecretBytes(count: 32) { out in
+                for i in 0..<32 {
+                    guard let hi = nibble(bytes[2 * i]), let lo = nibble(bytes[2 * i + 1]) else { ok = false; return }
+                    out[i] = hi << 4 | lo
+                }
+            }
+            if ok { return try KeyEncryptionKey(secret) }
         }
         throw VaultError("kek.keyfile", "'\(path)' holds \(bytes.count) bytes; a key file holds 32 raw bytes or 64 hex digits")
     }

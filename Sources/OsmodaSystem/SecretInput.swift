@@ -25,6 +25,17 @@ extension Sys {
         throw SystemError("read", code: EFBIG, subject: "fd \(fd)")
     }
 
+    /// Reads a small file that holds a secret (a key file, a passphrase file) into
+    /// `buffer`, which the caller wipes. Unlike `readFile`, its scratch buffer is wiped and
+    /// `buffer` is never reallocated, so no copy of the secret is left in freed memory.
+    public static func readSecretFile(_ path: String, into buffer: inout [UInt8], limit: Int = 4096) throws(SystemError) {
+        let fd = try open(path, O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        do { try readSecret(fd: fd, into: &buffer, limit: limit) } catch {
+            throw SystemError(error.call, code: error.code, subject: path)
+        }
+    }
+
     /// Prints `prompt` on `/dev/tty` and reads one line from it with echo off (termios),
     /// into `buffer` without the newline; echo is restored even when reading fails.
     /// `ENXIO` when the process has no controlling terminal.

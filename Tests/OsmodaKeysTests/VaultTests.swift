@@ -184,6 +184,84 @@ import Testing
         Scrub.wipe(&buffer)
     }
 
+    /// The addresses in this process's writable memory where `needle` occurs, outside
+    /// the ranges given (the needle's own buffers and the scan's).
+    static func occurrences(of needle: UnsafeRawBufferPointer, excluding: [UnsafeRawBufferPointer]) throws -> [UInt] {
+        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        let fd = open("/proc/self/mem", O_RDONLY)
+        guard fd >= 0 else { throw RunnerError("cannot open /proc/self/mem") }
+        defer { close(fd) }
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        defer { buffer.deallocate() }
+        let skip = excluding + [UnsafeRawBufferPointer(buffer)]
+        func excluded(_ a: UInt) -> Bool {
+            skip.contains { r in
+                let base = UInt(bitPattern: r.baseAddress)
+                return a + UInt(needle.count) > base && a < base + UInt(r.count)
+            }
+        }
+        var hits: [UInt] = []
+        for line in maps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2, fields[1].hasPrefix("rw") else { continue }
+            let range = fields[0].split(separator: "-")
+            guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16) else { continue }
+            var at = start
+            while at < end {
+                let want = Int(min(UInt(chunk), end - at))
+                let n = pread(fd, buffer.baseAddress, want, off_t(Int64(bitPattern: UInt64(at))))
+                if n < needle.count { at += UInt(want); continue }
+                var from = 0
+                let first = Int32(needle[0])
+                while from + needle.count <= n, let p = memchr(buffer.baseAddress! + from, first, n - from - needle.count + 1) {
+                    let offset = UnsafeRawPointer(p) - UnsafeRawPointer(buffer.baseAddress!)
+                    if memcmp(p, needle.baseAddress!, needle.count) == 0 {
+                        let address = at + UInt(offset)
+                        if !excluded(address) { hits.append(address) }
+                    }
+                    from = offset + 1
+                }
+                at += UInt(max(want - (needle.count - 1), 1))
+            }
+        }
+        return hits
+    }
+
+    /// A KEK read from a key file (raw or hex) is, once the vault is locked, nowhere in
+    /// the process's memory: not in a freed read buffer, not in a String of its hex.
+    @Test(.enabled(if: FileManager.default.isReadableFile(atPath: "/proc/self/mem")))
+    func aKeyFileKEKLeavesNoCopyBehind() throws {
+        let d = try Dir()
+        let v = Vault(stateDirectory: d.state)
+        // The KEK exists in this process only in buffers the scan leaves out.
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: 32, alignment: 16)
+        let hex = UnsafeMutableRawBufferPointer.allocate(byteCount: 65, alignment: 16)
+        defer { raw.deallocate(); hex.deallocate() }
+        let digits = Array("0123456789abcdef".utf8)
+        for i in 0..<32 {
+            raw[i] = UInt8(truncatingIfNeeded: 0xC3 &+ i &* 29) ^ 0x5A
+            hex[2 * i] = digits[Int(raw[i] >> 4)]
+            hex[2 * i + 1] = digits[Int(raw[i] & 15)]
+        }
+        hex[64] = 0x0a
+        func write(_ name: String, _ b: UnsafeMutableRawBufferPointer) -> String {
+            let path = d.url.appendingPathComponent(name).path
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            #expect(fd >= 0 && Glibc.write(fd, b.baseAddress, b.count) == b.count)
+            close(fd)
+            return path
+        }
+        let rawFile = write("raw.key", raw), hexFile = write("hex.key", hex)
+        _ = try v.initialize(.keyFile(rawFile))
+        v.lock()
+        #expect(try v.unlock(.keyFile(hexFile)) == .keyfile)
+        v.lock()
+        let skip = [UnsafeRawBufferPointer(raw), UnsafeRawBufferPointer(hex)]
+        #expect(try Self.occurrences(of: UnsafeRawBufferPointer(raw), excluding: skip) == [], "the raw KEK is still in memory")
+        #expect(try Self.occurrences(of: UnsafeRawBufferPointer(rebasing: hex[0..<64]), excluding: skip) == [], "the hex KEK is still in memory")
+    }
+
     /// A link outside the state directory that points into it is still "beside the keys".
     @Test func keyFileLinkIntoTheStateDirectoryIsRefused() throws {
         let d = try Dir()
