@@ -23,7 +23,7 @@ public enum SecretInput {
                 if path == "-" {
                     try Sys.readSecret(fd: 0, into: &bytes)
                 } else {
-                    bytes = try Sys.readFile(path, limit: 4096)
+                    try Sys.readSecretFile(path, into: &bytes)  // not readFile: it leaves copies in freed memory
                 }
                 trimNewline(&bytes)
             case .fd(let fd):

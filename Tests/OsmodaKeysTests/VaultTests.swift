@@ -187,7 +187,50 @@ import Testing
     /// The addresses in this process's writable memory where `needle` occurs, outside
     /// the ranges given (the needle's own buffers and the scan's).
     static func occurrences(of needle: UnsafeRawBufferPointer, excluding: [UnsafeRawBufferPointer]) throws -> [UInt] {
-        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        // Read the map into an mmap-sized allocation, parsed in place: a heap allocation
+        // here could reuse (and overwrite) the very freed chunk the scan looks for.
+        let mapsBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 16)
+        defer { mapsBuffer.deallocate() }
+        let mfd = open("/proc/self/maps", O_RDONLY)
+        guard mfd >= 0 else { throw RunnerError("cannot open /proc/self/maps") }
+        var mapsCount = 0
+        while mapsCount < mapsBuffer.count {
+            let n = read(mfd, mapsBuffer.baseAddress! + mapsCount, mapsBuffer.count - mapsCount)
+            if n <= 0 { break }
+            mapsCount += n
+        }
+        close(mfd)
+        var regions: [(UInt, UInt)] = []
+        regions.reserveCapacity(16_384)
+        var i = 0
+        while i < mapsCount {
+            var lineEnd = i
+            while lineEnd < mapsCount && mapsBuffer[lineEnd] != 0x0a { lineEnd += 1 }
+            func hexNumber(_ from: inout Int, until stop: UInt8) -> UInt? {
+                var v: UInt = 0
+                var any = false
+                while from < lineEnd, mapsBuffer[from] != stop {
+                    let c = mapsBuffer[from]
+                    let d: UInt
+                    switch c {
+                    case 0x30...0x39: d = UInt(c - 0x30)
+                    case 0x61...0x66: d = UInt(c - 0x61 + 10)
+                    default: return nil
+                    }
+                    v = v << 4 | d
+                    any = true
+                    from += 1
+                }
+                from += 1
+                return any ? v : nil
+            }
+            var j = i
+            if let start = hexNumber(&j, until: 0x2d), let end = hexNumber(&j, until: 0x20),
+               j + 1 < lineEnd, mapsBuffer[j] == 0x72, mapsBuffer[j + 1] == 0x77 {
+                regions.append((start, end))
+            }
+            i = lineEnd + 1
+        }
         let fd = open("/proc/self/mem", O_RDONLY)
         guard fd >= 0 else { throw RunnerError("cannot open /proc/self/mem") }
         defer { close(fd) }
@@ -202,11 +245,8 @@ import Testing
             }
         }
         var hits: [UInt] = []
-        for line in maps.split(separator: "\n") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 2, fields[1].hasPrefix("rw") else { continue }
-            let range = fields[0].split(separator: "-")
-            guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16) else { continue }
+        hits.reserveCapacity(64)
+        for (start, end) in regions {
             var at = start
             while at < end {
                 let want = Int(min(UInt(chunk), end - at))
