@@ -22,8 +22,9 @@ public final class Vault: Sendable {
         var source: KEKSource?
     }
     let state = Mutex(State())
-    /// Serialises `initialize`: two concurrent inits must not both pass the "no vault
-    /// yet" check and write headers with different KEKs over each other.
+    /// Serialises `initialize` and adding keys: two concurrent inits must not both pass
+    /// the "no vault yet" check and write headers with different KEKs over each other, nor
+    /// two creates or imports both pass the "label free, key not present" check.
     let lifecycle = Mutex(())
 
     public init(stateDirectory: String, environment: @escaping @Sendable (String) -> String? = { Sys.env($0) },
@@ -318,6 +319,10 @@ public final class Vault: Sendable {
     /// Seals and writes a new key (the vault must be unlocked); labels are unique.
     func add(secret: SecretBytes, chain: Chain, address: String, label: String, origin: String) throws(VaultError) -> KeyFile {
         try Self.checkLabel(label)
+        return try lifecycle.withLock { (_) throws(VaultError) -> KeyFile in try addLocked(secret: secret, chain: chain, address: address, label: label, origin: origin) }
+    }
+
+    private func addLocked(secret: SecretBytes, chain: Chain, address: String, label: String, origin: String) throws(VaultError) -> KeyFile {
         let kek = try currentKEK()
         for existing in try list() {
             if existing.label == label { throw VaultError("key.label_taken", "a key is already labelled '\(label)' (id \(existing.id))") }

@@ -302,6 +302,23 @@ import Testing
         #expect(try Self.occurrences(of: UnsafeRawBufferPointer(rebasing: hex[0..<64]), excluding: skip) == [], "the hex KEK is still in memory")
     }
 
+    /// Concurrent creates under one label: one key, the others key.label_taken.
+    @Test func concurrentCreatesKeepLabelsUnique() throws {
+        let d = try Dir()
+        let v = Vault(stateDirectory: d.state)
+        _ = try v.initialize(.passphrase(Self.pass("a good passphrase")), parameters: .minimum())
+        for round in 0..<10 {
+            let results = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 6) { i in
+                let c = Self.code { _ = try v.create(chain: i % 2 == 0 ? .ethereum : .solana, label: "same-\(round)") } ?? "ok"
+                results.withLock { $0.append(c) }
+            }
+            let r = results.withLock { $0 }
+            #expect(r.filter { $0 == "ok" }.count == 1 && r.filter { $0 != "ok" }.allSatisfy { $0 == "key.label_taken" }, "round \(round): \(r)")
+        }
+        #expect(try v.list().count == 10)
+    }
+
     /// A link outside the state directory that points into it is still "beside the keys".
     @Test func keyFileLinkIntoTheStateDirectoryIsRefused() throws {
         let d = try Dir()
