@@ -381,7 +381,8 @@ final class VaultServiceCore: Sendable {
         JSONObject([
             "key": .string(r.keyID), "chain": .string(r.chain.rawValue), "kind": .string(r.kind.rawValue),
             "amount": r.amount.map { .string(Quantity.decimal($0)) } ?? .null,
-            "destination": r.destination.map { .string($0) } ?? .null,
+            // As the caller gave it (policy check): clipped like any caller text.
+            "destination": r.destination.map { .string(clip($0, maxAuditText)) } ?? .null,
         ])
     }
 

@@ -453,6 +453,15 @@ import Testing
         #expect(c2 == "rpc.invalid_params")
         #expect(try w.entries(type: VaultMethod.status).count == 1)
         #expect(VaultServiceCore.clip("ééé", 3) == "é…", "never cuts a character in two")
+
+        // A policy check with a padded destination: answered, and recorded.
+        _ = try vault.create(chain: .ethereum, label: "hot")
+        let check = JSONObject(["key": .string("hot"), "kind": .string("transaction"), "destination": .string(huge)])
+        var router = Router()
+        svc.register(on: &router)
+        let reply = try #require(router.route(VaultMethod.policyCheck)).handler(Self.agent, .object(check))
+        #expect(reply["seq"] != nil)
+        #expect(try w.entries(type: VaultMethod.policyCheck).count == 1)
     }
 
     /// A request resolves its key, then waits for the policy's transaction (behind other
