@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -183,4 +184,8 @@ int osmoda_spawn_detached(const char *path, char *const argv[], char *const envp
     if (err == 0 && daemon < 0) err = ECHILD;
     if (err == 0) *pid = daemon;
     return err;
+}
+
+int osmoda_set_dumpable(int on) {
+    return prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0);
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CShim
 import OsmodaCore
 import OsmodaIPC
 import OsmodaLedger
@@ -46,6 +47,10 @@ public enum DaemonMain {
         // Keys will live in this process: never dump its memory to disk.
         var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
         setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
+        // RLIMIT_CORE alone is not enough: a core_pattern pipe handler gets the dump and is
+        // only told the limit, and a process of the same uid could still read our memory
+        // via /proc or ptrace. Not dumpable closes both (as ssh-agent does).
+        _ = osmoda_set_dumpable(0)
         Sys.ignoreSIGPIPE()
         // A parent may have blocked signals (a Dispatch worker thread's mask is inherited
         // through exec): SIGTERM must reach us, or a stop request would hang.

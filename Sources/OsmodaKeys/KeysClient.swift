@@ -23,7 +23,7 @@ public enum SecretInput {
                 if path == "-" {
                     try Sys.readSecret(fd: 0, into: &bytes)
                 } else {
-                    bytes = try Sys.readFile(path, limit: 4096)
+                    try Sys.readSecretFile(path, into: &bytes)  // not readFile: it leaves copies in freed memory
                 }
                 trimNewline(&bytes)
             case .fd(let fd):
@@ -66,8 +66,9 @@ public enum VaultExit {
     public static func status(forCode code: String) -> Int32? {
         switch code {
         case "vault.sealed", "policy.denied", "auth.denied", "vault.bad_passphrase", "keystore.bad_password": return 77
-        case "vault.storage", "vault.header_corrupt", "vault.key_corrupt", "ledger.storage", "ledger.io", "ledger.unavailable": return 74
-        case "vault.not_initialized", "kek.keyfile", "kek.credential", "kek.parameters": return 78
+        case "vault.storage", "vault.header_corrupt", "vault.key_corrupt", "ledger.storage", "ledger.io", "ledger.unavailable",
+             "policy.io": return 74
+        case "vault.not_initialized", "kek.keyfile", "kek.credential", "kek.parameters", "kek.invalid", "policy.insecure": return 78
         case "vault.exists": return 64
         case "key.not_found": return 66
         case "ledger.verification_failed": return 69

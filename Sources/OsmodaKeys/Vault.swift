@@ -22,6 +22,10 @@ public final class Vault: Sendable {
         var source: KEKSource?
     }
     let state = Mutex(State())
+    /// Serialises `initialize` and adding keys: two concurrent inits must not both pass
+    /// the "no vault yet" check and write headers with different KEKs over each other, nor
+    /// two creates or imports both pass the "label free, key not present" check.
+    let lifecycle = Mutex(())
 
     public init(stateDirectory: String, environment: @escaping @Sendable (String) -> String? = { Sys.env($0) },
                 clock: @escaping @Sendable () -> Timestamp = { Sys.now() }) {
@@ -68,6 +72,10 @@ public final class Vault: Sendable {
     /// Creates the vault and leaves it unlocked. `parameters` are the Argon2id ones for a
     /// passphrase (`KEKParameters.moderate()` unless a test asks for the minimum).
     public func initialize(_ unlocker: Unlocker, parameters: KEKParameters = .moderate()) throws(VaultError) -> VaultHeader {
+        try lifecycle.withLock { (_) throws(VaultError) -> VaultHeader in try initializeLocked(unlocker, parameters: parameters) }
+    }
+
+    private func initializeLocked(_ unlocker: Unlocker, parameters: KEKParameters) throws(VaultError) -> VaultHeader {
         if try directory.readHeader() != nil { throw VaultError("vault.exists", "a vault already exists at '\(directory.path)'") }
         let kek: KeyEncryptionKey
         var header = VaultHeader(format: VaultHeader.currentFormat, kekSource: unlocker.source, argon2id: nil, keyFile: nil,
@@ -167,11 +175,25 @@ public final class Vault: Sendable {
         guard !path.hasPrefix(state) else {
             throw VaultError("kek.keyfile", "the key file '\(path)' is inside the state directory: it must not sit beside the keys it protects")
         }
+        // The same with every link resolved: a link elsewhere pointing into the state
+        // directory would put the KEK beside the keys all the same.
+        if let resolved = Sys.realPath(path) {
+            let stateResolved = Sys.realPath(stateDirectory).map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? state
+            guard !resolved.hasPrefix(stateResolved), !resolved.hasPrefix(state) else {
+                throw VaultError("kek.keyfile", "the key file '\(path)' resolves to '\(resolved)', inside the state directory: it must not sit beside the keys it protects")
+            }
+        }
         let info: FileInfo
         do { info = try FileStatus.stat(path) } catch { throw VaultError("kek.keyfile", "cannot read the key file: \(error)") }
         guard info.kind == .regular else { throw VaultError("kek.keyfile", "'\(path)' is not a regular file") }
         guard info.mode & 0o077 == 0 else {
             throw VaultError("kek.keyfile", "'\(path)' is readable or writable by others (mode \(String(info.mode & 0o777, radix: 8))); chmod 600 it")
+        }
+        // Mode 0600 keeps others out only if the owner is not one of them: a key file
+        // owned by another user (the agent's, say) is that user's to read.
+        let me = Sys.effectiveUID
+        guard info.ownerUID == me || info.ownerUID == 0 else {
+            throw VaultError("kek.keyfile", "'\(path)' is owned by uid \(info.ownerUID), not by the daemon's user (\(me)) or root; chown it")
         }
         return try readKEKBytes(path)
     }
@@ -187,14 +209,31 @@ public final class Vault: Sendable {
     }
 
     func readKEKBytes(_ path: String) throws(VaultError) -> KeyEncryptionKey {
-        var bytes: [UInt8]
-        do { bytes = try Sys.readFile(path, limit: 256) } catch { throw VaultError("kek.keyfile", "cannot read '\(path)': \(error)") }
+        // Not readFile (its scratch buffer is freed unwiped), and the hex form is decoded
+        // from the bytes, never made a String: no copy of the KEK outlives this call.
+        var bytes: [UInt8] = []
         defer { Scrub.wipe(&bytes) }
+        do { try Sys.readSecretFile(path, into: &bytes, limit: 256) } catch { throw VaultError("kek.keyfile", "cannot read '\(path)': \(error)") }
         if bytes.count == 32 { return try KeyEncryptionKey(SecretBytes(copying: bytes)) }
         var end = bytes.count
         while end > 0, bytes[end - 1] == 0x0a || bytes[end - 1] == 0x0d { end -= 1 }
-        if end == 64, let secret = bytes.withUnsafeBytes({ Hex.decodeSecret(String(decoding: $0[0..<64], as: UTF8.self)) }) {
-            return try KeyEncryptionKey(secret)
+        if end == 64 {
+            func nibble(_ c: UInt8) -> UInt8? {
+                switch c {
+                case 0x30...0x39: return c - 0x30
+                case 0x41...0x46: return c - 0x41 + 10
+                case 0x61...0x66: return c - 0x61 + 10
+                default: return nil
+                }
+            }
+            var ok = true
+            let secret = SecretBytes(count: 32) { out in
+                for i in 0..<32 {
+                    guard let hi = nibble(bytes[2 * i]), let lo = nibble(bytes[2 * i + 1]) else { ok = false; return }
+                    out[i] = hi << 4 | lo
+                }
+            }
+            if ok { return try KeyEncryptionKey(secret) }
         }
         throw VaultError("kek.keyfile", "'\(path)' holds \(bytes.count) bytes; a key file holds 32 raw bytes or 64 hex digits")
     }
@@ -265,11 +304,25 @@ public final class Vault: Sendable {
             (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) || c == 0x2d || c == 0x2e || c == 0x5f
         }
         guard ok else { throw VaultError("key.invalid_label", "a label is 1 to 64 of A-Z a-z 0-9 . _ -; '\(label)' is not") }
+        // A key is named by id, label or address: a label shaped like an id or an address
+        // could stand for another key (`--key 0x…` signing with the wrong one).
+        let u = Array(label.utf8)
+        func hex(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x41...0x46).contains(c) || (0x61...0x66).contains(c) }
+        let looksLikeID = u.count == 16 && u.allSatisfy(hex)
+        let looksLikeEthereum = u.count == 42 && u[0] == 0x30 && (u[1] == 0x78 || u[1] == 0x58) && u[2...].allSatisfy(hex)
+        let looksLikeSolana = (32...44).contains(u.count) && Base58.decode(label)?.count == 32
+        guard !looksLikeID, !looksLikeEthereum, !looksLikeSolana else {
+            throw VaultError("key.invalid_label", "'\(label)' looks like a key id or an address; a label must not, so that it cannot name another key")
+        }
     }
 
     /// Seals and writes a new key (the vault must be unlocked); labels are unique.
     func add(secret: SecretBytes, chain: Chain, address: String, label: String, origin: String) throws(VaultError) -> KeyFile {
         try Self.checkLabel(label)
+        return try lifecycle.withLock { (_) throws(VaultError) -> KeyFile in try addLocked(secret: secret, chain: chain, address: address, label: label, origin: origin) }
+    }
+
+    private func addLocked(secret: SecretBytes, chain: Chain, address: String, label: String, origin: String) throws(VaultError) -> KeyFile {
         let kek = try currentKEK()
         for existing in try list() {
             if existing.label == label { throw VaultError("key.label_taken", "a key is already labelled '\(label)' (id \(existing.id))") }
@@ -331,8 +384,22 @@ public final class Vault: Sendable {
         }
     }
 
+    /// `key` as its file is now: a request resolves its key, then may wait (for the
+    /// policy's transaction, behind other signers) before it signs; a key deleted or
+    /// replaced meanwhile must not sign.
+    func stillCurrent(_ key: KeyFile) throws(VaultError) -> KeyFile {
+        let now: KeyFile
+        do { now = try keyFile(key.id) } catch {
+            if error.code == "key.not_found" { throw VaultError("key.not_found", "key '\(key.id)' was deleted") }
+            throw error
+        }
+        guard now == key else { throw VaultError("vault.key_corrupt", "key '\(key.id)': its file changed while the request was in flight") }
+        return now
+    }
+
     public func withEthereumKey<T>(_ key: KeyFile, _ body: (EthereumPrivateKey) throws(VaultError) -> T) throws(VaultError) -> T {
         guard key.chain == .ethereum else { throw VaultError("key.wrong_chain", "key '\(key.label)' is a \(key.chain.rawValue) key, not Ethereum") }
+        let key = try stillCurrent(key)
         let k = try EthereumPrivateKey(try unseal(key))
         guard k.address.checksummed == key.address else {
             throw VaultError("vault.key_corrupt", "key '\(key.id)': the sealed key is not the address its file names")
@@ -342,6 +409,7 @@ public final class Vault: Sendable {
 
     public func withSolanaKey<T>(_ key: KeyFile, _ body: (SolanaKeypair) throws(VaultError) -> T) throws(VaultError) -> T {
         guard key.chain == .solana else { throw VaultError("key.wrong_chain", "key '\(key.label)' is an \(key.chain.rawValue) key, not Solana") }
+        let key = try stillCurrent(key)
         let k = try SolanaKeypair(seed: try unseal(key))
         guard k.address == key.address else {
             throw VaultError("vault.key_corrupt", "key '\(key.id)': the sealed key is not the address its file names")

@@ -2,7 +2,9 @@ import OsmodaCore
 import OsmodaDaemon
 import OsmodaIPC
 import OsmodaLedger
+import OsmodaSystem
 import OsmodaVault
+import Synchronization
 
 /// The vault's methods in osmodad (docs/vault.md): lifecycle, keys, signing under the
 /// spend policy. Every request — allowed, refused by role or policy, or failed — is
@@ -41,12 +43,19 @@ final class VaultServiceCore: Sendable {
     let gate: PolicyGate
     let committer: GroupCommitter
     let log: @Sendable (String) -> Void
+    /// Role refusals recorded per uid: a caller with no role (or too low a one) must not be
+    /// able to write the ledger without bound by knocking in a loop.
+    let denials: Mutex<DenialBudget>
+    let monotonicNanos: @Sendable () -> UInt64
 
-    init(vault: Vault, gate: PolicyGate, committer: GroupCommitter, log: @escaping @Sendable (String) -> Void) {
+    init(vault: Vault, gate: PolicyGate, committer: GroupCommitter, log: @escaping @Sendable (String) -> Void,
+         denialBudget: DenialBudget = DenialBudget(), monotonicNanos: @escaping @Sendable () -> UInt64 = { Sys.monotonicNanos() }) {
         self.vault = vault
         self.gate = gate
         self.committer = committer
         self.log = log
+        self.denials = Mutex(denialBudget)
+        self.monotonicNanos = monotonicNanos
     }
 
     /// What a handler gives back: the reply, the non-secret facts for the ledger entry,
@@ -77,8 +86,29 @@ final class VaultServiceCore: Sendable {
     }
 
     /// The facts of a failed request, in the shape the gate's `vault.sign` entries use.
+    /// The message is clipped: it may echo what the caller sent (a key reference, a
+    /// member's name), and an entry over the ledger's payload limit would not be
+    /// written at all — a request the caller could keep out of the ledger by padding it.
     static func failure(_ e: VaultError) -> JSONObject {
-        JSONObject(["outcome": .string("error"), "error": .object(JSONObject(["code": .string(e.code), "message": .string(e.message)]))])
+        JSONObject(["outcome": .string("error"),
+                    "error": .object(JSONObject(["code": .string(clip(e.code, 128)), "message": .string(clip(e.message, maxAuditText))]))])
+    }
+
+    /// Caller-given text in an entry is at most this many UTF-8 bytes (then "…").
+    static let maxAuditText = 1024
+    static let maxKeyRef = 128
+
+    static func clip(_ s: String, _ limit: Int) -> String {
+        guard s.utf8.count > limit else { return s }
+        var out = String.UnicodeScalarView()
+        var n = 0
+        for scalar in s.unicodeScalars {
+            let width = UTF8.width(scalar)
+            if n + width > limit { break }
+            out.append(scalar)
+            n += width
+        }
+        return String(out) + "…"
     }
 
     // MARK: Registration
@@ -225,13 +255,17 @@ final class VaultServiceCore: Sendable {
         let actor = Self.actor(peer)
         let plan: SignPlan
         do throws(VaultError) {
+            // A sealed vault answers every signing request alike — malformed, naming an
+            // unknown key or not — before reading it and before the policy.
+            guard vault.isUnlocked else {
+                _ = try vault.currentKEK()  // vault.not_initialized or vault.header_corrupt when so
+                throw Vault.sealed
+            }
             plan = try prepare(try Params(raw))
-            // A sealed vault answers every signing request alike, before the policy.
-            guard vault.isUnlocked else { throw Vault.sealed }
         } catch {
             var audit = JSONObject(["method": .string(method), "decision": .string("error")])
             // The key as the caller named it (id, label or address: public), when it did.
-            if case .string(let ref)? = raw["key"] { audit["key_ref"] = .string(ref) }
+            if case .string(let ref)? = raw["key"] { audit["key_ref"] = .string(Self.clip(ref, Self.maxKeyRef)) }
             audit.members += Self.failure(error).members.filter { $0.key != "outcome" }
             _ = try? record("vault.sign", audit, actor)
             throw Self.rpc(error)
@@ -248,7 +282,15 @@ final class VaultServiceCore: Sendable {
     }
 
     func recordDenial(_ d: DeniedRequest, type: String) {
+        let (admitted, suppressed) = denials.withLock { $0.admit(uid: d.uid, now: monotonicNanos()) }
+        guard admitted else {
+            if suppressed == 1 {
+                log("uid \(d.uid): more than \(DenialBudget.perWindow) refused vault requests within \(DenialBudget.windowNanos / 1_000_000_000) s; further refusals in this window are counted, not recorded one by one")
+            }
+            return
+        }
         var audit = JSONObject(["method": .string(d.method)])
+        if suppressed > 0 { audit["suppressed_before"] = .int(Int64(suppressed)) }
         audit[type == "vault.sign" ? "decision" : "outcome"] = .string("denied")
         audit["rule"] = .string("role")
         audit["error"] = .object(JSONObject(["code": .string(d.error.code.rawValue), "message": .string(d.error.message)]))
@@ -339,7 +381,8 @@ final class VaultServiceCore: Sendable {
         JSONObject([
             "key": .string(r.keyID), "chain": .string(r.chain.rawValue), "kind": .string(r.kind.rawValue),
             "amount": r.amount.map { .string(Quantity.decimal($0)) } ?? .null,
-            "destination": r.destination.map { .string($0) } ?? .null,
+            // As the caller gave it (policy check): clipped like any caller text.
+            "destination": r.destination.map { .string(clip($0, maxAuditText)) } ?? .null,
         ])
     }
 
@@ -498,6 +541,47 @@ final class VaultServiceCore: Sendable {
             reply["signature"] = .string(signed.id)
             return (reply, JSONObject(["signature": .string(signed.id), "recent_blockhash": .string(Base58.encode(transfer.recentBlockhash))]))
         }
+    }
+}
+
+/// How many role refusals per uid the ledger records: `perWindow` in each window of
+/// `windowNanos`; beyond that they are counted, and the count is carried by the uid's
+/// next recorded refusal (`suppressed_before`). Bounded in memory too (`maxUIDs`).
+struct DenialBudget: Sendable {
+    static let perWindow = 32
+    static let windowNanos: UInt64 = 60_000_000_000
+    static let maxUIDs = 4096
+
+    struct Slot: Sendable {
+        var windowStart: UInt64
+        var recorded: Int
+        var suppressed: Int
+    }
+    var slots: [UInt32: Slot] = [:]
+
+    init() {}
+
+    /// Whether to record this refusal; and the refusals not recorded: for a refusal to
+    /// record, those suppressed before it (to report); otherwise the count so far.
+    mutating func admit(uid: UInt32, now: UInt64) -> (record: Bool, suppressed: Int) {
+        if slots[uid] == nil, slots.count >= Self.maxUIDs {
+            slots = slots.filter { now &- $0.value.windowStart < Self.windowNanos }
+            if slots.count >= Self.maxUIDs { return (false, 0) }
+        }
+        var slot = slots[uid] ?? Slot(windowStart: now, recorded: 0, suppressed: 0)
+        if now &- slot.windowStart >= Self.windowNanos {
+            slot.windowStart = now
+            slot.recorded = 0
+        }
+        defer { slots[uid] = slot }
+        if slot.recorded < Self.perWindow {
+            slot.recorded += 1
+            let carried = slot.suppressed
+            slot.suppressed = 0
+            return (true, carried)
+        }
+        slot.suppressed += 1
+        return (false, slot.suppressed)
     }
 }
 

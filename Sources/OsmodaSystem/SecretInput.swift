@@ -11,6 +11,9 @@ extension Sys {
     public static func readSecret(fd: Int32, into buffer: inout [UInt8], limit: Int = 4096) throws(SystemError) {
         var chunk = [UInt8](repeating: 0, count: 512)
         defer { chunk.withUnsafeMutableBytes { b in if let p = b.baseAddress { memset(p, 0, b.count) } } }
+        // Room for all of it up front: an array that grows copies its bytes to a new
+        // allocation and frees the old one unwiped, leaving pieces of the secret behind.
+        buffer.reserveCapacity(limit + chunk.count)
         while buffer.count <= limit {
             let n: Int
             do { n = try chunk.withUnsafeMutableBytes { b in try read(fd, into: b) } } catch let e as SystemError { throw e } catch {
@@ -20,6 +23,17 @@ extension Sys {
             buffer.append(contentsOf: chunk[0..<n])
         }
         throw SystemError("read", code: EFBIG, subject: "fd \(fd)")
+    }
+
+    /// Reads a small file that holds a secret (a key file, a passphrase file) into
+    /// `buffer`, which the caller wipes. Unlike `readFile`, its scratch buffer is wiped and
+    /// `buffer` is never reallocated, so no copy of the secret is left in freed memory.
+    public static func readSecretFile(_ path: String, into buffer: inout [UInt8], limit: Int = 4096) throws(SystemError) {
+        let fd = try open(path, O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        do { try readSecret(fd: fd, into: &buffer, limit: limit) } catch {
+            throw SystemError(error.call, code: error.code, subject: path)
+        }
     }
 
     /// Prints `prompt` on `/dev/tty` and reads one line from it with echo off (termios),
@@ -38,6 +52,7 @@ extension Sys {
         guard tcsetattr(fd, TCSAFLUSH, &quiet) == 0 else { throw SystemError("tcsetattr", subject: "/dev/tty") }
         defer { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
         var byte: UInt8 = 0
+        buffer.reserveCapacity(limit + 1)  // never reallocated: no unwiped copies (see readSecret)
         while buffer.count <= limit {
             let n = Glibc.read(fd, &byte, 1)
             if n < 0 {

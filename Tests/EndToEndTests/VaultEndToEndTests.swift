@@ -377,6 +377,41 @@ let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath
         #expect(try w.keys(["sign-message", "--key", string(b["key"]) ?? "", "--message", "m"]).status == 0)
     }
 
+    /// osmodad holds the KEK: besides RLIMIT_CORE 0 it must not be dumpable, so no core
+    /// handler gets its memory and another process of its uid cannot read it via /proc.
+    /// Run as uid 65534, since for root's processes /proc belongs to root either way.
+    @Test(.enabled(if: canSwitchUser, "needs root and setpriv for a second uid"))
+    func theDaemonIsNotDumpable() throws {
+        let world = try DaemonWorld()
+        defer { world.remove() }
+        #expect(chown(world.root.path, 65534, 65534) == 0)
+        chmod(world.root.path, 0o755)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups",
+                       ToolRunner.productsDirectory.appendingPathComponent("osmodad").path, "--user"]
+        p.environment = ToolRunner.cleanEnvironment(world.env)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer {
+            kill(p.processIdentifier, SIGTERM)
+            p.waitUntilExit()
+        }
+        var up = false
+        for _ in 0..<400 {
+            if FileManager.default.fileExists(atPath: world.env["OSMODA_SOCKET"] ?? "") { up = true; break }
+            usleep(20_000)
+        }
+        try #require(up, "osmodad as 65534 did not create its socket")
+        var st = stat()
+        #expect(stat("/proc/\(p.processIdentifier)/mem", &st) == 0)
+        #expect(st.st_uid == 0, "a non-dumpable process's /proc entries belong to root; owner \(st.st_uid)")
+        let limits = try String(contentsOfFile: "/proc/\(p.processIdentifier)/limits", encoding: .utf8)
+        let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }.map(String.init) ?? ""
+        #expect(core.split(separator: " ").filter { !$0.isEmpty }.dropFirst(4).prefix(2) == ["0", "0"], "\(core)")
+    }
+
     /// A stranger (no role) and an agent asking for admin operations: auth.denied (77),
     /// nothing changes, and each refusal is in the ledger with its uid. The agent signs
     /// within policy, and is refused beyond it.

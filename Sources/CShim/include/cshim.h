@@ -32,4 +32,9 @@ void osmoda_stop_signals_unwatch(int fd);
    0-2. Waits for the intermediate process. Returns 0 and the daemon's pid in *pid, or
    an errno value (from fork, setsid or execve: ENOENT, EACCES, ...). */
 int osmoda_spawn_detached(const char *path, char *const argv[], char *const envp[], pid_t *pid);
+/* prctl(PR_SET_DUMPABLE): 0 makes the process produce no core dump (whatever
+   core_pattern pipes to, and whatever RLIMIT_CORE a pipe handler ignores) and keeps
+   processes of the same uid without CAP_SYS_PTRACE from attaching or reading its
+   memory through /proc. 0, or -1 with errno. (prctl is variadic: Swift cannot call it.) */
+int osmoda_set_dumpable(int on);
 #endif
