@@ -517,6 +517,8 @@ struct KeysPolicyCheck: ParsableCommand {
     var amount: String?
     @Option(name: .long, help: ArgumentHelp("The destination address.", valueName: "address"))
     var destination: String?
+    @Option(name: .long, help: ArgumentHelp("The EIP-155 chain id of an Ethereum transaction.", valueName: "id"))
+    var chainID: UInt64?
     @OptionGroup var output: FormatOptions
     @OptionGroup var mode: DaemonModeOptions
     func run() throws {
@@ -524,6 +526,7 @@ struct KeysPolicyCheck: ParsableCommand {
             var params = JSONObject(["key": .string(key.key), "kind": .string(kind)])
             if let amount { params["amount"] = .string(amount) }
             if let destination { params["destination"] = .string(destination) }
+            if let chainID { params["chain_id"] = .int(Int64(clamping: chainID)) }
             let reply = try vaultCall(mode, VaultMethod.policyCheck, params)
             try emitRecord("policy.decision", reply, format: output.format)
             return reply["allowed"] == .bool(true) ? .success : .no

@@ -35,6 +35,10 @@ public struct Policy: Sendable, Equatable {
         public var destinations: [Destination]?
         public var allowMessages = false
         public var allowTypedData = false
+        /// The EIP-155 chain ids an Ethereum transaction may be signed for; `nil` allows
+        /// any. The 24 h amounts are counted across chain ids: give each network its
+        /// own key where that matters.
+        public var chainIDs: [UInt64]?
 
         public init() {}
     }
@@ -159,6 +163,12 @@ public struct Policy: Sendable, Equatable {
                     return deny("destinations", "\(destination.text) is not in \(scope)'s destination allowlist")
                 }
             }
+            if request.kind == .transaction, let ids = rule.chainIDs {
+                guard let id = request.chainID, ids.contains(id) else {
+                    let listed = ids.map(String.init).joined(separator: ", ")
+                    return deny("chain_ids", "chain id \(request.chainID.map(String.init) ?? "none") is not in \(scope)'s chain ids (\(listed))")
+                }
+            }
             if moves, let max = rule.maxPerTransaction, asked > max {
                 return deny("max_per_tx", "amount \(asked) exceeds \(scope)'s limit of \(max) per transaction")
             }
@@ -226,7 +236,7 @@ extension Policy {
         try self.init(json: value)
     }
 
-    static let ruleFields = ["max_per_tx", "max_per_24h", "max_signatures_per_24h", "destinations", "allow_messages", "allow_typed_data"]
+    static let ruleFields = ["max_per_tx", "max_per_24h", "max_signatures_per_24h", "destinations", "allow_messages", "allow_typed_data", "chain_ids"]
 
     static func parseRule(_ value: JSONValue, chain: Chain?, path: String) throws(VaultError) -> Rule {
         guard case .object(let o) = value else { throw invalid(path, "must be an object, not \(value.typeName)") }
@@ -255,6 +265,20 @@ extension Policy {
                 out.append(d)
             }
             rule.destinations = out
+        }
+        if let v = o["chain_ids"] {
+            let p = "\(path).chain_ids"
+            if chain == .solana { throw invalid(p, "applies to Ethereum transactions only") }
+            guard case .array(let items) = v else { throw invalid(p, "must be an array of EIP-155 chain ids, not \(v.typeName)") }
+            var ids: [UInt64] = []
+            for (i, item) in items.enumerated() {
+                guard case .int(let n) = item, n >= 1 else {
+                    throw invalid("\(p)[\(i)]", "must be a positive integer chain id, not \(JSONWriter.serialize(item))")
+                }
+                guard !ids.contains(UInt64(n)) else { throw invalid("\(p)[\(i)]", "chain id \(n) is listed twice") }
+                ids.append(UInt64(n))
+            }
+            rule.chainIDs = ids
         }
         rule.allowMessages = try parseBool(o["allow_messages"], path: "\(path).allow_messages")
         rule.allowTypedData = try parseBool(o["allow_typed_data"], path: "\(path).allow_typed_data")
@@ -310,6 +334,7 @@ extension Policy {
             if let d = r.destinations { o.append("destinations", .array(d.map { .string($0.text) })) }
             o.append("allow_messages", .bool(r.allowMessages))
             o.append("allow_typed_data", .bool(r.allowTypedData))
+            if let ids = r.chainIDs { o.append("chain_ids", .array(ids.map { .int(Int64($0)) })) }
             return .object(o)
         }
         var top = JSONObject()

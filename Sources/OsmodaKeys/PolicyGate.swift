@@ -487,6 +487,7 @@ public final class PolicyGate: Sendable {
         p.append("kind", .string(r.kind.rawValue))
         p.append("amount", r.amount.map { bytes in .string(Amount(bigEndian: bytes)?.description ?? "0x" + Hex.encode(bytes)) } ?? .null)
         p.append("destination", r.destination.map { .string($0) } ?? .null)
+        if let id = r.chainID { p.append("chain_id", .int(Int64(bitPattern: id))) }
         let decision: String
         switch outcome.signed {
         case .failure?: decision = "error"

@@ -27,13 +27,17 @@ public struct SpendRequest: Sendable, Equatable {
     /// address for Ethereum, base58 for Solana. `nil` when there is none (messages,
     /// typed data, contract creation).
     public var destination: String?
+    /// The EIP-155 chain id an Ethereum transaction is signed for; `nil` for everything
+    /// else.
+    public var chainID: UInt64?
 
-    public init(keyID: String, chain: Chain, kind: Kind, amount: [UInt8]? = nil, destination: String? = nil) {
+    public init(keyID: String, chain: Chain, kind: Kind, amount: [UInt8]? = nil, destination: String? = nil, chainID: UInt64? = nil) {
         self.keyID = keyID
         self.chain = chain
         self.kind = kind
         self.amount = amount
         self.destination = destination
+        self.chainID = chainID
     }
 }
 

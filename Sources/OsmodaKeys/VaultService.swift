@@ -190,7 +190,7 @@ final class VaultServiceCore: Sendable {
                            audit: JSONObject(["version": .int(Int64(version))]))
         }
         plain(VaultMethod.policyCheck, .agent) { [self] (_, p) throws(VaultError) in
-            try p.only(["key", "kind", "amount", "destination"])
+            try p.only(["key", "kind", "amount", "destination", "chain_id"])
             let key = try vault.resolve(try p.string("key"))
             guard let kind = SpendRequest.Kind(rawValue: try p.string("kind")) else {
                 throw Params.invalid("'kind' is one of transaction, transfer, message, typed_data")
@@ -198,6 +198,10 @@ final class VaultServiceCore: Sendable {
             var request = SpendRequest(keyID: key.id, chain: key.chain, kind: kind)
             if let amount = try p.optionalString("amount") { request.amount = try Quantity.parse(decimal: amount) }
             request.destination = try p.optionalString("destination")
+            if let v = p.object["chain_id"] {
+                guard case .int(let n) = v, n >= 1 else { throw Params.invalid("'chain_id' must be a positive integer") }
+                request.chainID = UInt64(n)
+            }
             let d = try gate.check(request)
             var audit = Self.requestJSON(request)
             audit["allowed"] = .bool(d.allowed)
@@ -496,7 +500,8 @@ final class VaultServiceCore: Sendable {
         let key = try signer(p, chain: .ethereum)
         guard let json = p.object["transaction"] else { throw Params.invalid("'transaction': missing required field") }
         let tx = try EthereumTransaction(json: json)
-        let request = SpendRequest(keyID: key.id, chain: .ethereum, kind: .transaction, amount: tx.value, destination: tx.to?.checksummed)
+        let request = SpendRequest(keyID: key.id, chain: .ethereum, kind: .transaction, amount: tx.value, destination: tx.to?.checksummed,
+                                   chainID: tx.chainID)
         let vault = self.vault
         return SignPlan(request: request, audit: JSONObject()) { () throws(VaultError) in
             let signed = try vault.withEthereumKey(key) { (k) throws(VaultError) in try tx.sign(with: k) }

@@ -452,13 +452,14 @@ let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath
         #expect(try w.snapshot() == before)
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never-\(getpid()).json"))
 
-        // Policy: 1000 wei per transaction, two signatures a day, one destination.
+        // Policy: 1000 wei per transaction, two signatures a day, one destination, mainnet only.
         let dest = "0x3535353535353535353535353535353535353535"
-        try w.setPolicy(#"{"keys": {"\#(id)": {"max_per_tx": "1000", "max_signatures_per_24h": 2, "destinations": ["\#(dest)"]}}}"#)
-        func tx(_ value: String, to: String = dest, nonce: Int) -> Data {
-            Data(#"{"chain_id": 1, "nonce": \#(nonce), "to": "\#(to)", "value_wei": "\#(value)", "gas_limit": 21000, "gas_price_wei": "1"}"#.utf8)
+        try w.setPolicy(#"{"keys": {"\#(id)": {"max_per_tx": "1000", "max_signatures_per_24h": 2, "destinations": ["\#(dest)"], "chain_ids": [1]}}}"#)
+        func tx(_ value: String, to: String = dest, nonce: Int, chain: Int = 1) -> Data {
+            Data(#"{"chain_id": \#(chain), "nonce": \#(nonce), "to": "\#(to)", "value_wei": "\#(value)", "gas_limit": 21000, "gas_price_wei": "1"}"#.utf8)
         }
-        let check = try w.keysAsNobody(["policy", "check", "--key", "hot", "--kind", "transaction", "--amount", "1001", "--destination", dest])
+        let check = try w.keysAsNobody(["policy", "check", "--key", "hot", "--kind", "transaction", "--amount", "1001", "--destination", dest,
+                                        "--chain-id", "1"])
         #expect(check.status == 1)
         #expect(string(jsonLines(check).first?["rule"])?.hasSuffix("max_per_tx") == true, "\(check.stdoutText)")
         #expect(try w.keysAsNobody(["sign-tx", "--key", "hot"], stdin: tx("1000", nonce: 0)).status == 0)
@@ -466,6 +467,11 @@ let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath
         #expect(over.status == 77 && over.stderrText.contains("policy.denied"), "\(over.stderrText)")
         let elsewhere = try w.keysAsNobody(["sign-tx", "--key", "hot"], stdin: tx("1", to: "0x" + String(repeating: "44", count: 20), nonce: 1))
         #expect(elsewhere.status == 77)
+        let otherChain = try w.keysAsNobody(["sign-tx", "--key", "hot"], stdin: tx("1", nonce: 1, chain: 5))
+        #expect(otherChain.status == 77 && otherChain.stderrText.contains("chain_ids"), "\(otherChain.stderrText)")
+        let checkChain = try w.keysAsNobody(["policy", "check", "--key", "hot", "--kind", "transaction", "--amount", "1",
+                                             "--destination", dest, "--chain-id", "5"])
+        #expect(checkChain.status == 1 && string(jsonLines(checkChain).first?["rule"])?.hasSuffix("chain_ids") == true, "\(checkChain.stdoutText)")
         let message = try w.keysAsNobody(["sign-message", "--key", "hot", "--message", "x"])
         #expect(message.status == 77, "raw messages are refused unless allowed")
         #expect(try w.keysAsNobody(["sign-tx", "--key", "hot"], stdin: tx("5", nonce: 1)).status == 0)
@@ -480,6 +486,7 @@ let canSwitchUser = getuid() == 0 && FileManager.default.isExecutableFile(atPath
         let signs = entries.filter { $0.type == "vault.sign" }
         #expect(signs.filter { string($0.payload["decision"]) == "allowed" }.count == 2)
         #expect(signs.contains { string($0.payload["rule"])?.hasSuffix("max_per_tx") == true })
+        #expect(signs.contains { string($0.payload["rule"])?.hasSuffix("chain_ids") == true && $0.payload["chain_id"] == .int(5) })
         #expect(!(try w.world.ledger(["query"]).stdoutText.contains(Hex.encode(Array("passphrase long enough".utf8)))))
     }
 

@@ -94,7 +94,12 @@ func tx(_ key: String = "k1", _ chain: Chain = .ethereum, _ value: String = "1",
         (#"{"keys":{"k1":{"max_signatures_per_24h":"5"}}}"#, #"keys.k1.max_signatures_per_24h: must be a non-negative integer, not "5""#),
         (#"{"keys":{"k1":{"allow_messages":"yes"}}}"#, "keys.k1.allow_messages: must be true or false, not string"),
         (#"{"keys":{"k1":{"max_per_day":"1"}}}"#,
-         "keys.k1.max_per_day: unknown field; expected one of max_per_tx, max_per_24h, max_signatures_per_24h, destinations, allow_messages, allow_typed_data"),
+         "keys.k1.max_per_day: unknown field; expected one of max_per_tx, max_per_24h, max_signatures_per_24h, destinations, allow_messages, allow_typed_data, chain_ids"),
+        (#"{"chains":{"solana":{"chain_ids":[1]}}}"#, "chains.solana.chain_ids: applies to Ethereum transactions only"),
+        (#"{"keys":{"k1":{"chain_ids":1}}}"#, "keys.k1.chain_ids: must be an array of EIP-155 chain ids, not number"),
+        (#"{"keys":{"k1":{"chain_ids":[0]}}}"#, "keys.k1.chain_ids[0]: must be a positive integer chain id, not 0"),
+        (#"{"keys":{"k1":{"chain_ids":["1"]}}}"#, #"keys.k1.chain_ids[0]: must be a positive integer chain id, not "1""#),
+        (#"{"keys":{"k1":{"chain_ids":[1,10,1]}}}"#, "keys.k1.chain_ids[2]: chain id 1 is listed twice"),
         (#"{"keys":{"k1":{},"k1":{}}}"#, "keys.k1: appears twice"),
         (#"{"keys":{"k 1":{}}}"#, "keys.k 1: a key id is 1 to 128 printable ASCII characters without spaces"),
         (#"{"chains":{"ethereum":{"destinations":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}}}"#,
@@ -210,6 +215,27 @@ func tx(_ key: String = "k1", _ chain: Chain = .ethereum, _ value: String = "1",
         let used = Amount(decimal: big)!.subtracting(Amount(7))!
         #expect(decide(p, tx("k1", .ethereum, "7"), usage: [.key("k1"): .init(signatures: 9, amount: used)]).allowed)
         #expect(decide(p, tx("k1", .ethereum, "8"), usage: [.key("k1"): .init(signatures: 9, amount: used)]).rule == "key:k1.max_per_24h")
+    }
+
+    /// `chain_ids` pins the EIP-155 chain ids of Ethereum transactions, in a key rule and
+    /// in a chain rule (both must allow); other kinds are not affected.
+    @Test func chainIDsPinTransactions() throws {
+        let p = try policy(#"{"keys":{"k1":{"chain_ids":[1,10]}},"chains":{"ethereum":{"chain_ids":[1]}}}"#)
+        func eth(_ id: UInt64?) -> SpendRequest {
+            var r = tx("k1", .ethereum, "1")
+            r.chainID = id
+            return r
+        }
+        #expect(decide(p, eth(1)).allowed)
+        #expect(decide(p, eth(10)).rule == "chain:ethereum.chain_ids")
+        #expect(decide(p, eth(5)).rule == "key:k1.chain_ids")
+        #expect(decide(p, eth(nil)).rule == "key:k1.chain_ids")
+        #expect(decide(try policy(#"{"keys":{"k1":{"chain_ids":[]}}}"#), eth(1)).rule == "key:k1.chain_ids")
+        // Messages carry no chain id and are governed by allow_messages alone.
+        let m = try policy(#"{"keys":{"k1":{"chain_ids":[1],"allow_messages":true}}}"#)
+        #expect(decide(m, SpendRequest(keyID: "k1", chain: .ethereum, kind: .message)).allowed)
+        #expect(JSONWriter.serialize(m.json) == #"{"keys":{"k1":{"allow_messages":true,"allow_typed_data":false,"chain_ids":[1]}},"chains":{}}"#)
+        #expect(try Policy(json: m.json) == m)
     }
 
     @Test func usageIsAskedOnlyWhenAWindowLimitApplies() throws {

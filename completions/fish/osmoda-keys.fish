@@ -58,7 +58,7 @@ function __osmoda-keys_parse_tokens -S
             case 'set'
                 __osmoda-keys_parse_subcommand 1 'format=' 'user' 'system' 'version' 'h/help'
             case 'check'
-                __osmoda-keys_parse_subcommand 0 'key=' 'kind=' 'amount=' 'destination=' 'format=' 'user' 'system' 'version' 'h/help'
+                __osmoda-keys_parse_subcommand 0 'key=' 'kind=' 'amount=' 'destination=' 'chain-id=' 'format=' 'user' 'system' 'version' 'h/help'
             end
         case 'help'
             __osmoda-keys_parse_subcommand -r 1 'version'
@@ -257,6 +257,7 @@ complete -c 'osmoda-keys' -n '__osmoda-keys_should_offer_completions_for_flags_o
 complete -c 'osmoda-keys' -n '__osmoda-keys_should_offer_completions_for_flags_or_options "osmoda-keys policy check" kind' -l 'kind' -d 'transaction, transfer, message or typed_data.' -rfka ''
 complete -c 'osmoda-keys' -n '__osmoda-keys_should_offer_completions_for_flags_or_options "osmoda-keys policy check" amount' -l 'amount' -d 'The amount in base units (wei, lamports), a decimal integer.' -rfka ''
 complete -c 'osmoda-keys' -n '__osmoda-keys_should_offer_completions_for_flags_or_options "osmoda-keys policy check" destination' -l 'destination' -d 'The destination address.' -rfka ''
+complete -c 'osmoda-keys' -n '__osmoda-keys_should_offer_completions_for_flags_or_options "osmoda-keys policy check" chain-id' -l 'chain-id' -d 'The EIP-155 chain id of an Ethereum transaction.' -rfka ''
 complete -c 'osmoda-keys' -n '__osmoda-keys_should_offer_completions_for_flags_or_options "osmoda-keys policy check" format' -l 'format' -d 'Output format: auto (a table on a terminal, JSON Lines otherwise), json or table.' -rfka 'auto json table'
 complete -c 'osmoda-keys' -n '__osmoda-keys_should_offer_completions_for_flags_or_options "osmoda-keys policy check" user' -l 'user' -d 'User mode: the socket under $XDG_RUNTIME_DIR/osmoda, the state under $XDG_STATE_HOME/osmoda.'
 complete -c 'osmoda-keys' -n '__osmoda-keys_should_offer_completions_for_flags_or_options "osmoda-keys policy check" system' -l 'system' -d 'System mode: /run/osmoda/osmodad.sock, /var/lib/osmoda, /etc/osmoda.'
