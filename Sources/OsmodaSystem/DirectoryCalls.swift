@@ -71,18 +71,6 @@ extension Sys {
     /// mask) and waits for them with `sigwait(3)`. Call it before starting other threads.
     /// Children started with `Spawn` get an empty mask, so they still receive signals.
     public static func onStopSignals(_ body: @escaping @Sendable (Int32) -> Void) -> Bool {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGTERM)
-        sigaddset(&set, SIGINT)
-        guard pthread_sigmask(SIG_BLOCK, &set, nil) == 0 else { return false }
-        let waitSet = set
-        return WorkerThreads.detach {
-            var s = waitSet
-            while true {
-                var sig: Int32 = 0
-                if sigwait(&s, &sig) == 0 { body(sig) }
-            }
-        }
+        onSignals([SIGTERM, SIGINT], body)
     }
 }
