@@ -53,23 +53,27 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelActive(context: ChannelHandlerContext) {
         let limits = shared.state.snapshot.config.limits
         self.limits = limits
-        let key = listener.name + (listener.isUnix ? "" : context.channel.remoteAddress?.ipAddress.map { "@" + $0 } ?? "")
+        accepted = .now()
+        if !listener.isUnix { peer = context.channel.remoteAddress?.ipAddress }
+        let key = earlyClient
         switch shared.state.admitPending(key, limits: limits) {
         case .admitted:
             pendingKey = key
         case .totalFull(let n):
-            answer(context, 503, "the proxy has \(n) connections waiting for their request head or decision, its limit", rule: "limit:max_tunnels")
+            refuseEarly(context, 503, "the proxy has \(n) connections waiting for their request head or decision, its limit",
+                        rule: "limit:max_tunnels")
             context.fireChannelActive()
             return
         case .clientFull(let n):
-            answer(context, 429, "\(key) has \(n) connections waiting for their request head or decision, its limit",
-                   rule: "limit:max_tunnels_per_client")
+            refuseEarly(context, 429, "\(key) has \(n) connections waiting for their request head or decision, its limit",
+                        rule: "limit:max_tunnels_per_client")
             context.fireChannelActive()
             return
         }
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(limits.headerTimeoutMs)) { [self] in
             if phase == .head {
-                answer(context, 408, "the request head was not complete within \(limits.headerTimeoutMs) ms")
+                refuseEarly(context, 408, "the request head was not complete within \(limits.headerTimeoutMs) ms",
+                            rule: "request.header_timeout")
             }
         }
         context.read()
@@ -87,6 +91,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        leftDuringHead()
         releasePending()
         timer?.cancel()
         drainTimer?.cancel()
@@ -120,7 +125,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         // Only in the head: the bytes after it (a body, a tunnel's data) are not HTTP lines.
         let end = RequestHeadParser.endOfHead(head, searchFrom: before)
         for i in max(before, 0)..<(end ?? head.count) where head[i] == 10 && (i == 0 || head[i - 1] != 13) {
-            answer(context, 400, "a bare LF in the request head (lines end with CRLF)")
+            refuseEarly(context, 400, "a bare LF in the request head (lines end with CRLF)", rule: "request.malformed")
             return
         }
         if let end, end <= limits.maxHeaderBytes {
@@ -131,7 +136,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             head = []
             handle(context, bytes, rest: rest)
         } else if head.count > limits.maxHeaderBytes {
-            answer(context, 431, "the request head is larger than \(limits.maxHeaderBytes) bytes")
+            refuseEarly(context, 431, "the request head is larger than \(limits.maxHeaderBytes) bytes", rule: "request.header_too_large")
         }
     }
 
@@ -145,7 +150,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? ChannelEvent, e == .inputClosed {
             switch phase {
-            case .head: answer(context, 400, "the client closed before the end of the request head")
+            case .head:
+                // A connection that closes without a byte asked for nothing: no record.
+                if head.isEmpty {
+                    answer(context, 400, "the client closed before the end of the request head")
+                } else {
+                    refuseEarly(context, 400, "the client closed before the end of the request head", rule: "request.incomplete")
+                }
             case .deciding: clientInputClosed = true
             case .done: context.fireUserInboundEventTriggered(event)
             case .draining: context.close(promise: nil)
@@ -157,6 +168,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var clientInputClosed = false
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        leftDuringHead()
         releasePending()
         phase = .done
         context.close(promise: nil)
@@ -167,7 +179,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func handle(_ context: ChannelHandlerContext, _ bytes: [UInt8], rest: [UInt8]) {
         let request: RequestHead
         do { request = try RequestHeadParser.parse(bytes) } catch {
-            answer(context, error.status, error.reason)
+            refuseEarly(context, error.status, error.reason, rule: "request.malformed", head: bytes)
             return
         }
         let snapshot = shared.state.snapshot
@@ -175,10 +187,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let policy: ClientPolicy
         var who = listener.name
         let auth = request.values("Proxy-Authorization")
-        var peer: String?
-        if !listener.isUnix, let ip = context.channel.remoteAddress?.ipAddress { peer = ip }
         if auth.count > 1 {
-            answer(context, 400, "more than one Proxy-Authorization header")
+            refuseEarly(context, 400, "more than one Proxy-Authorization header", rule: "request.malformed", head: bytes)
             return
         } else if let value = auth.first {
             guard let token = RequestHeadParser.proxyToken(value), let entry = snapshot.config.client(forToken: token),
@@ -195,7 +205,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             let name = snapshot.config.listeners.first(where: { $0.name == listener.name })?.policy ?? listener.policy
             guard let p = snapshot.config.policy(named: name) else {
-                answer(context, 403, "listener \(listener.name) has no policy '\(name)'")
+                refuseEarly(context, 403, "listener \(listener.name) has no policy '\(name)'", rule: "config:missing_policy", head: bytes)
                 return
             }
             policy = p
@@ -220,7 +230,11 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             let deadline = MonotonicDeadline(milliseconds: limits.connectTimeoutMs)
             shared.pool.runIfActive(eventLoop: context.eventLoop) { resolver.resolve(name, port: port, deadline: deadline) }
                 .assumeIsolated().whenComplete { [self] result in
-                    guard phase == .deciding else { return }
+                    guard phase == .deciding else {
+                        // The client left while its name was being resolved.
+                        if phase == .done { clientGone(rc, nil, decision, "the client left while \(name) was being resolved") }
+                        return
+                    }
                     switch result {
                     case .success(.success(let addresses)):
                         checked(context, rc, request, rest, addresses, decision, policy, snapshot, limits)
@@ -294,13 +308,17 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                     guard phase == .deciding, context.channel.isActive else {
                         upstream.close(promise: nil)
                         shared.state.release(client: rc.client)
-                        shared.writer.emit(DecisionRecord.make(rc, address: address.description,
-                            decision: EgressDecision(verdict: decision.verdict, rule: decision.rule, reason: decision.reason + "; the client left before the connection was made"),
-                            status: 499))
+                        clientGone(rc, address, decision, "the client left before the connection to \(address) port \(rc.port) was made")
                         return
                     }
                     established(context, rc, request, rest, address, decision, limits, upstream)
                 case .failure(let error):
+                    guard phase == .deciding, context.channel.isActive else {
+                        // The client left while the connect was failing: no more addresses are tried.
+                        shared.state.release(client: rc.client)
+                        clientGone(rc, address, decision, "the client left before the connection to \(address) port \(rc.port) was made (it failed: \(error))")
+                        return
+                    }
                     if index + 1 < addresses.count, deadline > .now() {
                         connect(context, rc, request, rest, addresses, index + 1, decision, limits, deadline: deadline)
                         return
@@ -309,7 +327,6 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                     let timedOut = (error as? ChannelError).map { if case .connectTimeout = $0 { true } else { false } } ?? false
                     let why = timedOut ? "connecting to \(address) port \(rc.port) timed out after \(limits.connectTimeoutMs) ms"
                                        : "cannot connect to \(address) port \(rc.port): \(error)"
-                    guard phase == .deciding else { return }
                     refuse(context, rc, address, EgressDecision(verdict: decision.verdict, rule: decision.rule, reason: why), timedOut ? 504 : 502)
                 }
             }
@@ -359,6 +376,49 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     // MARK: - Answers
+
+    /// When the connection was accepted, and the peer's address on TCP.
+    private var accepted = NIODeadline.now()
+    private var peer: String?
+
+    /// The client as known before the head is parsed: the listener's name, and on TCP
+    /// `@` and the peer's address (a token is not read yet).
+    private var earlyClient: String { listener.name + (peer.map { "@" + $0 } ?? "") }
+
+    /// Records a refusal made before the request was decided (a head that cannot be read
+    /// or parsed, a cap at the accept) and answers it: one record per connection, with the
+    /// host and port as far as the request line was read. `head`: the head's bytes, when
+    /// they are no longer in `self.head`.
+    private func refuseEarly(_ context: ChannelHandlerContext, _ status: Int, _ reason: String, rule: String, head: [UInt8]? = nil) {
+        if phase == .draining || phase == .done { return }
+        let hint = RequestHeadParser.targetHint(head ?? self.head)
+        shared.writer.emit(DecisionRecord.make(client: earlyClient, listener: listener.name, host: hint?.host, port: hint?.port,
+                                               started: accepted, ts: shared.clock(), address: nil,
+                                               decision: EgressDecision(verdict: .deny, rule: rule, reason: reason), status: status))
+        answer(context, status, reason, rule: rule)
+    }
+
+    /// A client that goes away (closes or resets) in the middle of its head leaves a
+    /// record; one that goes away without sending a byte asked for nothing.
+    private func leftDuringHead() {
+        guard phase == .head, !head.isEmpty else { return }
+        let hint = RequestHeadParser.targetHint(head)
+        shared.writer.emit(DecisionRecord.make(client: earlyClient, listener: listener.name, host: hint?.host, port: hint?.port,
+                                               started: accepted, ts: shared.clock(), address: nil,
+                                               decision: EgressDecision(verdict: .deny, rule: "client.gone",
+                                                                        reason: "the client left before the end of the request head"),
+                                               status: 499))
+        head = []
+    }
+
+    /// A client that left while its request was being decided (resolving, connecting):
+    /// recorded as `client.gone`, 499, naming the rule that had let it through.
+    private func clientGone(_ rc: RequestContext, _ address: IPAddress?, _ decision: EgressDecision, _ why: String) {
+        shared.writer.emit(DecisionRecord.make(rc, address: address?.description,
+                                               decision: EgressDecision(verdict: .deny, rule: "client.gone",
+                                                                        reason: "\(why) (\(decision.rule) had let it through)"),
+                                               status: 499))
+    }
 
     /// Records a refusal and answers it.
     /// `told`: the reason the client gets, when it must not see the recorded one.

@@ -139,6 +139,26 @@ enum RequestHeadParser {
         return head
     }
 
+    /// The host (as `RequestHead.hostText` gives it) and port of the request line at the
+    /// start of `bytes`, when that line is complete and its target parses; nil otherwise.
+    /// For the record of a head refused before it was read or parsed whole.
+    static func targetHint(_ bytes: [UInt8]) -> (host: String, port: Int)? {
+        guard let end = bytes.firstIndex(where: { $0 == 13 || $0 == 10 }) else { return nil }
+        let parts = String(decoding: bytes[..<end], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, parts[0].utf8.allSatisfy(isTokenByte) else { return nil }
+        let text = String(parts[1])
+        let target: RequestHead.Target
+        if parts[0] == "CONNECT" {
+            guard let (host, port) = try? HostParser.parseAuthority(text) else { return nil }
+            target = .connect(host: host, port: port, authority: text)
+        } else {
+            guard let t = try? absoluteTarget(text) else { return nil }
+            target = t
+        }
+        let head = RequestHead(method: String(parts[0]), version: String(parts[2]), target: target, headers: [])
+        return (head.hostText, head.port)
+    }
+
     /// `http://authority/path?query` → host, port (80 by default), origin-form
     /// (`HostParser.parseAbsoluteHTTP`); the authority as written, for the `Host` header.
     static func absoluteTarget(_ text: String) throws(HeadError) -> RequestHead.Target {

@@ -58,14 +58,23 @@ enum DecisionRecord {
     /// An `egress.decision` record (osmoda-records(5)).
     static func make(_ r: RequestContext, address: String?, decision: EgressDecision, status: Int,
                      bytesUp: Int = 0, bytesDown: Int = 0) -> JSONObject {
-        let elapsed = (NIODeadline.now() - r.started).nanoseconds / 1_000_000
+        make(client: r.client, listener: r.listener, host: r.host, port: r.port, started: r.started, ts: r.ts,
+             address: address, decision: decision, status: status, bytesUp: bytesUp, bytesDown: bytesDown)
+    }
+
+    /// The same, for a connection refused before its head was read whole: `host` and
+    /// `port` as far as the request line was read, else null.
+    static func make(client: String, listener: String, host: String?, port: Int?, started: NIODeadline, ts: Timestamp,
+                     address: String?, decision: EgressDecision, status: Int,
+                     bytesUp: Int = 0, bytesDown: Int = 0) -> JSONObject {
+        let elapsed = (NIODeadline.now() - started).nanoseconds / 1_000_000
         return JSONObject([
             "type": .string("egress.decision"),
-            "ts": .string(r.ts.rfc3339),
-            "client": .string(r.client),
-            "listener": .string(r.listener),
-            "host": .string(r.host),
-            "port": .int(Int64(r.port)),
+            "ts": .string(ts.rfc3339),
+            "client": .string(client),
+            "listener": .string(listener),
+            "host": host.map { .string($0) } ?? .null,
+            "port": port.map { .int(Int64($0)) } ?? .null,
             "address": address.map { .string($0) } ?? .null,
             "decision": .string(decision.verdict.rawValue),
             "rule": .string(decision.rule),

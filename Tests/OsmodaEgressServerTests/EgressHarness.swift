@@ -10,6 +10,7 @@ final class EgressProxy: @unchecked Sendable {
     private let lock = NSLock()
     private var out = Data()
     private var err = Data()
+    private var outEnded = false
 
     /// `prefix`: a command to run the proxy under (e.g. `unshare -n`).
     init(config: String, args: [String] = [], directory: URL, prefix: [String] = [],
@@ -28,7 +29,8 @@ final class EgressProxy: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         o.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
-            self?.lock.withLock { self?.out.append(d) }
+            if d.isEmpty { h.readabilityHandler = nil }
+            self?.lock.withLock { if d.isEmpty { self?.outEnded = true } else { self?.out.append(d) } }
         }
         e.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
@@ -67,6 +69,14 @@ final class EgressProxy: @unchecked Sendable {
     }
 
     func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// Stops the proxy and returns every record it wrote, read to the end of its stdout
+    /// (the stop drains the record queue): for counting records exactly.
+    func stopAndCollectRecords() throws -> [[String: Any]] {
+        stop()
+        try waitFor("the end of the proxy's standard output") { lock.withLock { outEnded } }
+        return records
+    }
 
     func stop() {
         if process.isRunning {
@@ -206,6 +216,24 @@ final class LoopbackServer: @unchecked Sendable {
             held = []
             while True:
                 c, _ = s.accept(); held.append(c)  # never read
+        if mode == "full":
+            # Listens with a full accept queue and never accepts: later SYNs are dropped,
+            # so a connect to it hangs until its own timeout.
+            import socket, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+            port = s.getsockname()[1]
+            fillers = []
+            for _ in range(4):
+                f = socket.socket(); f.setblocking(False); f.connect_ex(("127.0.0.1", port)); fillers.append(f)
+            time.sleep(0.5)
+            print(port, flush=True)
+            while True: time.sleep(3600)
+        if mode == "mute-dns":
+            # A name server on sys.argv[2]:53 that reads every query and never answers.
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[2], 53))
+            print(53, flush=True)
+            while True: s.recv(4096)
         if mode == "echo":
             async def handle(r, w):
                 try:
