@@ -147,6 +147,12 @@ final class RawClient {
 
     deinit { close(fd) }
 
+    /// Makes the close a reset (SO_LINGER 0): the client is gone at once, not half-closed.
+    func resetOnClose() {
+        var l = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// false when the peer has closed (EPIPE).
     @discardableResult
     func send(_ text: String) -> Bool { send(Data(text.utf8)) }

@@ -171,6 +171,8 @@ struct EgressRefusalRecordTests {
         c!.send("CONNECT name.slow.test:443 HTTP/1.1\r\n\r\n")
         let early = c!.read(timeout: 0.3)
         #expect(early.text.isEmpty && !early.closed, "the lookup was not still running: \(early)")
+        // Gone, not half-closed: a FIN alone is a client that still waits for its answer.
+        c!.resetOnClose()
         c = nil
         try waitFor("the client.gone record", timeout: 15) { !Self.withRule(proxy.records, "client.gone").isEmpty }
         let records = try proxy.stopAndCollectRecords()
@@ -178,7 +180,8 @@ struct EgressRefusalRecordTests {
         let r = records.first
         #expect(r?["rule"] as? String == "client.gone" && r?["status"] as? Int == 499 && r?["decision"] as? String == "deny", "\(records)")
         #expect(r?["host"] as? String == "name.slow.test" && r?["port"] as? Int == 443 && r?["address"] is NSNull, "\(records)")
-        #expect((r?["reason"] as? String ?? "").contains("resolved"), "\(records)")
+        let reason: String = (r?["reason"] as? String) ?? ""
+        #expect(reason.contains("resolved"), "\(records)")
     }
 
     /// A client that leaves while the connect is under way and then fails (an origin whose
@@ -196,6 +199,8 @@ struct EgressRefusalRecordTests {
         c!.send("CONNECT 127.0.0.1:\(full.port) HTTP/1.1\r\n\r\n")
         let early = c!.read(timeout: 0.3)
         #expect(early.text.isEmpty && !early.closed, "the connect was not still under way: \(early)")
+        // Gone, not half-closed: a FIN alone is a client that still waits for its answer.
+        c!.resetOnClose()
         c = nil
         try waitFor("the client.gone record", timeout: 15) { !Self.withRule(proxy.records, "client.gone").isEmpty }
         let records = try proxy.stopAndCollectRecords()

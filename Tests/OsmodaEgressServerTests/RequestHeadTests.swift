@@ -27,6 +27,23 @@ struct RequestHeadTests {
         #expect(lit.host == .address(IPAddress("127.0.0.1")!))
     }
 
+    /// The host and port a refused head's record gets: only from a whole request line
+    /// whose target parses.
+    @Test func targetHintReadsOnlyAWholeRequestLine() {
+        func hint(_ s: String) -> String? {
+            RequestHeadParser.targetHint(Array(s.utf8)).map { "\($0.host) \($0.port)" }
+        }
+        #expect(hint("CONNECT a.example:443 HTTP/2.0\r\nBad Header: x\r\n") == "a.example 443")
+        #expect(hint("GET http://[::1]:8080/x HTTP/1.1\n") == "::1 8080")
+        #expect(hint("POST http://b.example/ HTTP/1.1\r\n") == "b.example 80")
+        #expect(hint("CONNECT a.example:443 HTTP/1.1") == nil)  // the line is not complete
+        #expect(hint("CONNECT a.example HTTP/1.1\r\n") == nil)  // no port
+        #expect(hint("GET /relative HTTP/1.1\r\n") == nil)
+        #expect(hint("GARBAGE\r\n\r\n") == nil)
+        #expect(hint("CONNECT  a.example:443 HTTP/1.1\r\n") == nil)
+        #expect(hint("") == nil)
+    }
+
     @Test func malformedHeadsAreRefusedWithTheRightStatus() {
         #expect(status("GET  http://a/ HTTP/1.1\r\n\r\n") == 400)
         #expect(status("GET http://a/ HTTP/1.1 x\r\n\r\n") == 400)
