@@ -112,6 +112,7 @@ final class EgressServer: Sendable {
     /// tunnel ends through its handlers and writes its record (a tunnel's record is
     /// written at its close: exiting with tunnels open would lose them silently).
     func close() {
+        shared.state.beginStop()
         for ch in channels { try? ch.close().wait() }
         try? group.syncShutdownGracefully()
         try? shared.pool.syncShutdownGracefully()

@@ -83,4 +83,10 @@ final class EgressState: Sendable {
     }
 
     var openTunnels: Int { counts.withLock { $0.total } }
+
+    /// Set when the proxy stops, so that the connections it closes then are not recorded
+    /// as clients that left.
+    private let stopping = Atomic<Bool>(false)
+    func beginStop() { stopping.store(true, ordering: .releasing) }
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
 }

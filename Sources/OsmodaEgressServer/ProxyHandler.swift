@@ -399,15 +399,16 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// A client that goes away (closes or resets) in the middle of its head leaves a
-    /// record; one that goes away without sending a byte asked for nothing.
+    /// record; one that goes away without sending a byte asked for nothing. A connection
+    /// closed by the proxy's stop is recorded as such.
     private func leftDuringHead() {
         guard phase == .head, !head.isEmpty else { return }
         let hint = RequestHeadParser.targetHint(head)
+        let decision = shared.state.isStopping
+            ? EgressDecision(verdict: .deny, rule: "proxy.stopped", reason: "the proxy stopped before the end of the request head")
+            : EgressDecision(verdict: .deny, rule: "client.gone", reason: "the client left before the end of the request head")
         shared.writer.emit(DecisionRecord.make(client: earlyClient, listener: listener.name, host: hint?.host, port: hint?.port,
-                                               started: accepted, ts: shared.clock(), address: nil,
-                                               decision: EgressDecision(verdict: .deny, rule: "client.gone",
-                                                                        reason: "the client left before the end of the request head"),
-                                               status: 499))
+                                               started: accepted, ts: shared.clock(), address: nil, decision: decision, status: 499))
         head = []
     }
 

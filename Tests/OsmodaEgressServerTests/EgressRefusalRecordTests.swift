@@ -210,6 +210,69 @@ struct EgressRefusalRecordTests {
         #expect(r?["address"] as? String == "127.0.0.1" && r?["port"] as? Int == full.port, "\(records)")
     }
 
+    /// A client that resets its connection in the middle of its head: one `client.gone`
+    /// record. One still sending its head when the proxy stops: one `proxy.stopped`.
+    @Test func aHeadCutShortByTheClientOrTheStopIsRecordedOnce() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-rec-midhead")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let port = try freePort()
+        let proxy = try EgressProxy(config: Self.config(port: port, limits: #"{"header_timeout": "5m"}"#), directory: dir)
+        defer { proxy.stop() }
+        var gone: RawClient? = try RawClient(port: port)
+        gone!.send("CONNECT gone.example:443 HTTP/1.1\r\nHost: gone")
+        let stays = try RawClient(port: port)
+        stays.send("CONNECT stays.example:443 HTTP/1.1\r\nHost: st")
+        #expect(gone!.read(timeout: 0.3).text.isEmpty)
+        gone!.resetOnClose()
+        gone = nil
+        try waitFor("the client.gone record") { !Self.withRule(proxy.records, "client.gone").isEmpty }
+        let records = try proxy.stopAndCollectRecords()
+        #expect(records.count == 2, "\(records)")
+        let g = Self.withRule(records, "client.gone"), s = Self.withRule(records, "proxy.stopped")
+        #expect(g.count == 1 && g.first?["host"] as? String == "gone.example" && g.first?["status"] as? Int == 499, "\(records)")
+        #expect(s.count == 1 && s.first?["host"] as? String == "stays.example" && s.first?["status"] as? Int == 499, "\(records)")
+        withExtendedLifetime(stays) {}
+    }
+
+    /// A flood of garbage with a reader of stdout that never reads: each connection is
+    /// answered at once (the records queue, never block), and what is lost at the stop is
+    /// counted on stderr.
+    @Test func aFloodOfGarbageWithAStuckReaderDoesNotBlockTheProxy() throws {
+        let dir = try ToolRunner.temporaryDirectory("egress-rec-flood")
+        defer { ToolRunner.removeTemporaryDirectory(dir) }
+        let port = try freePort()
+        let config = dir.appendingPathComponent("egress.json").path
+        try Self.config(port: port).write(toFile: config, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = ToolRunner.productsDirectory.appendingPathComponent("osmoda-egress")
+        p.arguments = ["--config", config, "--ledger", "off"]
+        p.environment = ToolRunner.cleanEnvironment([:])
+        let out = Pipe(), err = Pipe()  // stdout is never read
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        let errText = TextBox()
+        err.fileHandleForReading.readabilityHandler = { h in errText.append(h.availableData) }
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) }; p.waitUntilExit() }
+        try waitFor("the proxy to listen") { errText.text.contains("listening") }
+        // Each record carries ~300 bytes of garbage-derived text at most; 400 of them are
+        // more than a pipe holds.
+        let junk = String(repeating: "x", count: 200)
+        for i in 0..<400 {
+            let c = try RawClient(port: port)
+            c.send("CONNECT \(junk)\(i).example:443 HTTP/9.9\r\n\r\n")
+            let answer = c.read(timeout: 10).text
+            #expect(statusCode(answer) == 505, "connection \(i): \(answer)")
+            if statusCode(answer) != 505 { break }
+        }
+        kill(p.processIdentifier, SIGTERM)
+        try waitFor("the proxy to exit", timeout: 20) { !p.isRunning }
+        try waitFor("the count on stderr", timeout: 5) { errText.text.contains("records were not written") }
+        #expect(p.terminationStatus == 74, "\(errText.text)")
+        withExtendedLifetime(out) {}
+    }
+
     /// Runs a command in a mount namespace of its own with `argv[1]` bound over
     /// /etc/resolv.conf (argv only, no shell).
     static let resolvWrapper = #"""
