@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "OsmodaIPC", dependencies: ["OsmodaCore", "OsmodaSystem", "CShim"], swiftSettings: strict),
         .target(name: "OsmodaDaemon", dependencies: ["OsmodaCore", "OsmodaSystem", "OsmodaIPC", "OsmodaLedger", "CShim"], swiftSettings: strict),
         .target(name: "OsmodaSystem", dependencies: ["OsmodaCore", "COpenSSL"], swiftSettings: strict),
-        .target(name: "OsmodaCLI", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
+        .target(name: "OsmodaCLI", dependencies: ["OsmodaCore", "OsmodaSystem", argumentParser], swiftSettings: strict),
         .target(name: "OsmodaHealth", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaQuery", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
         .target(name: "OsmodaCheck", dependencies: ["OsmodaCore", "OsmodaSystem"], swiftSettings: strict),
@@ -74,7 +74,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "osmoda-tools", dependencies: ["OsmodaCommands"], swiftSettings: strict),
-        .executableTarget(name: "osmoda-egress", dependencies: ["OsmodaEgressServer"], swiftSettings: strict),
+        .executableTarget(name: "osmoda-egress", dependencies: ["OsmodaEgressServer", "OsmodaCLI"], swiftSettings: strict),
         .executableTarget(name: "osmoda-gendocs", dependencies: ["OsmodaDocs"], swiftSettings: strict),
         .target(name: "OsmodaTestSupport", dependencies: ["OsmodaCore", "OsmodaSystem"], path: "Tests/OsmodaTestSupport", swiftSettings: strict),
         .testTarget(name: "OsmodaCoreTests", dependencies: ["OsmodaCore", "OsmodaTestSupport"], swiftSettings: strict),
@@ -93,5 +93,5 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "OsmodaSwitchTests", dependencies: ["OsmodaSwitch", "OsmodaCheck", "OsmodaTestSupport"], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["OsmodaCore", "OsmodaVault", "OsmodaTestSupport"], swiftSettings: strict),
-    ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands"], swiftSettings: strict) }
+    ] + tools.map { .executableTarget(name: $0, dependencies: ["OsmodaCommands", "OsmodaCLI"], swiftSettings: strict) }
 )

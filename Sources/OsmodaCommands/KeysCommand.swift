@@ -381,6 +381,17 @@ func emitSignature(_ kind: String, _ reply: JSONValue, format: OutputFormat) thr
     try emitRecord("key.signature", reply, format: format, extra: JSONObject(["kind": .string(kind)]))
 }
 
+/// Signs a JSON document read from `file` (or standard input): sends it as the `member`
+/// param of `method` with the key, and prints the key.signature record of that kind.
+func signDocument(_ file: String?, as member: String, method: String, key: KeyOption, output: FormatOptions,
+                  mode: DaemonModeOptions) throws {
+    try runTool("osmoda-keys") { _ in
+        let doc = try readJSONDocument(file)
+        try emitSignature(member, try vaultCall(mode, method, JSONObject(["key": .string(key.key), member: doc])), format: output.format)
+        return .success
+    }
+}
+
 struct KeysSignMessage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign-message", abstract: "Sign a message (agent, under policy): EIP-191 personal_sign, or Ed25519 for Solana.",
@@ -419,12 +430,7 @@ struct KeysSignTypedData: ParsableCommand {
     @OptionGroup var mode: DaemonModeOptions
 
     func run() throws {
-        try runTool("osmoda-keys") { _ in
-            let doc = try readJSONDocument(file)
-            try emitSignature("typed_data", try vaultCall(mode, VaultMethod.signTypedData, JSONObject(["key": .string(key.key), "typed_data": doc])),
-                              format: output.format)
-            return .success
-        }
+        try signDocument(file, as: "typed_data", method: VaultMethod.signTypedData, key: key, output: output, mode: mode)
     }
 }
 
@@ -439,12 +445,7 @@ struct KeysSignTx: ParsableCommand {
     @OptionGroup var mode: DaemonModeOptions
 
     func run() throws {
-        try runTool("osmoda-keys") { _ in
-            let doc = try readJSONDocument(file)
-            try emitSignature("transaction", try vaultCall(mode, VaultMethod.signTransaction, JSONObject(["key": .string(key.key), "transaction": doc])),
-                              format: output.format)
-            return .success
-        }
+        try signDocument(file, as: "transaction", method: VaultMethod.signTransaction, key: key, output: output, mode: mode)
     }
 }
 

@@ -214,37 +214,3 @@ final class ServerControl: @unchecked Sendable {
         }
     }
 }
-
-/// Runs `EgressCommand` as osmoda-egress's entry point: usage errors as `prog: error: …`
-/// with the usage line (CONVENTIONS 9), as every tool does.
-public enum EgressMain {
-    public static func run(_ arguments: [String]? = nil) -> Never {
-        let args = arguments ?? Array(CommandLine.arguments.dropFirst())
-        let command = EgressCommand.self
-        Sys.unblockStopSignals()
-        do {
-            var parsed = try command.parseAsRoot(args)
-            try parsed.run()
-            exit(0)
-        } catch {
-            let code = command.exitCode(for: error)
-            if let e = error as? ExitCode { exit(e.rawValue) }
-            if code == .success {
-                write(1, command.fullMessage(for: error) + "\n")
-                exit(0)
-            }
-            var message = command.message(for: error)
-            if let first = message.first, first.isUppercase, !(message.dropFirst().first?.isUppercase ?? false) {
-                message = first.lowercased() + message.dropFirst()
-            }
-            if message.hasPrefix("error: ") { message.removeFirst("error: ".count) }
-            write(2, "osmoda-egress: error: \(message)\nusage: \(command.usageString())\nSee 'osmoda-egress --help'.\n")
-            exit(code.rawValue == ExitCode.validationFailure.rawValue ? ExitStatus.usage.rawValue : code.rawValue)
-        }
-    }
-
-    private static func write(_ fd: Int32, _ s: String) {
-        var bytes = Array(s.utf8)
-        bytes.withUnsafeMutableBytes { try? Sys.writeAll(fd, UnsafeRawBufferPointer($0)) }
-    }
-}

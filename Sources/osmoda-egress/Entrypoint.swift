@@ -1,6 +1,7 @@
+import OsmodaCLI
 import OsmodaEgressServer
 
 @main
 enum Entrypoint {
-    static func main() { EgressMain.run() }
+    static func main() { ToolMain.run(EgressCommand.self) }
 }

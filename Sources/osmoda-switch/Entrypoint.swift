@@ -1,3 +1,4 @@
+import OsmodaCLI
 import OsmodaCommands
 
 @main

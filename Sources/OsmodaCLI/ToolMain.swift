@@ -1,12 +1,12 @@
 import ArgumentParser
-import OsmodaCLI
 import OsmodaSystem
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Runs a tool's command, reporting usage errors as `prog: error: …` (CONVENTIONS 9)
-/// followed by the usage line, instead of ArgumentParser's full help.
+/// followed by the usage line, instead of ArgumentParser's full help. Every tool's entry
+/// point, the multi-call binary's and osmoda-egress's (a binary of its own) use it.
 public enum ToolMain {
     public static func run(_ command: any ParsableCommand.Type, _ arguments: [String]? = nil) -> Never {
         let args = arguments ?? Array(CommandLine.arguments.dropFirst())
@@ -25,7 +25,7 @@ public enum ToolMain {
             }
             if code == .success {
                 // --help, --version, completion scripts: the message is the output.
-                printTo(1, command.fullMessage(for: error) + "\n")
+                write(1, command.fullMessage(for: error) + "\n")
                 exit(0)
             }
             var message = command.message(for: error)
@@ -33,8 +33,13 @@ public enum ToolMain {
                 message = first.lowercased() + message.dropFirst()
             }
             if message.hasPrefix("error: ") { message.removeFirst("error: ".count) }
-            printTo(2, "\(name): error: \(message)\nusage: \(command.usageString())\nSee '\(name) --help'.\n")
+            write(2, "\(name): error: \(message)\nusage: \(command.usageString())\nSee '\(name) --help'.\n")
             exit(code.rawValue == ExitCode.validationFailure.rawValue ? ExitStatus.usage.rawValue : code.rawValue)
         }
+    }
+
+    private static func write(_ fd: Int32, _ s: String) {
+        var bytes = Array(s.utf8)
+        bytes.withUnsafeMutableBytes { try? Sys.writeAll(fd, UnsafeRawBufferPointer($0)) }
     }
 }
